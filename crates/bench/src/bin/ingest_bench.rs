@@ -1,0 +1,380 @@
+//! `make bench-ingest`: how close ingest gets to the broker's own ceiling.
+//!
+//! In one run, on this machine, against the real RabbitMQ:
+//! 1. **raw**: a minimal confirmed publisher (lapin, 256 publishes in flight, persistent,
+//!    mandatory) sends bodies of the webhook's size to the same exchange and queue ingest uses;
+//! 2. **full**: the release `ingest` binary, started as its own process, takes signed
+//!    `orders/create` webhooks of about 7 KiB from a closed-loop client as fast as it answers;
+//! 3. **half**: the same at half of the full-speed rate, paced (open loop).
+//!
+//! A consumer drains the queue during every phase, as the segmenter would. For each phase it
+//! prints throughput, p50/p99 latency and, for ingest, its own CPU time per request (utime +
+//! stime of the ingest process from /proc, divided by the requests it answered).
+//!
+//! Flags: `--seconds N` per phase (default 10), `--connections N` for the HTTP client
+//! (default 64), `--ingest PATH` (default: `ingest` next to this binary).
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use audience_core::topology::{SEGMENTER_QUEUE, Topology};
+use futures_util::StreamExt;
+use hdrhistogram::Histogram;
+use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, BasicQosOptions, ConfirmSelectOptions};
+use lapin::types::FieldTable;
+use lapin::{BasicProperties, Connection, ConnectionProperties};
+use tokio::sync::Semaphore;
+
+const AMQP_URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
+const SECRET: &str = "bench-secret";
+const TARGET_BODY: usize = 7 * 1024;
+
+struct Args {
+    seconds: u64,
+    connections: usize,
+    ingest: PathBuf,
+}
+
+fn args() -> anyhow::Result<Args> {
+    let mut seconds = 10;
+    let mut connections = 64;
+    let exe = std::env::current_exe().context("current exe")?;
+    let mut ingest = exe.with_file_name("ingest");
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--seconds" => seconds = it.next().context("--seconds N")?.parse()?,
+            "--connections" => connections = it.next().context("--connections N")?.parse()?,
+            "--ingest" => ingest = it.next().context("--ingest PATH")?.into(),
+            other => bail!("unknown argument {other:?}"),
+        }
+    }
+    Ok(Args { seconds, connections, ingest })
+}
+
+/// The published `orders/create` sample, trimmed to about 7 KiB (compact JSON).
+fn order_body() -> anyhow::Result<Vec<u8>> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/fixtures/shopify/orders__create/sample.json");
+    let text = std::fs::read_to_string(&path).with_context(|| path.display().to_string())?;
+    let mut order: serde_json::Value = serde_json::from_str(&text)?;
+    // A realistic paid web order.
+    order["test"] = serde_json::Value::Bool(false);
+    order["cancelled_at"] = serde_json::Value::Null;
+    order["cancel_reason"] = serde_json::Value::Null;
+    order["financial_status"] = "paid".into();
+    let mut body = serde_json::to_vec(&order)?;
+    // Trim the note / line items until we are at about 7 KiB, then pad the note to it.
+    while body.len() > TARGET_BODY {
+        let items = order["line_items"].as_array_mut().context("line_items")?;
+        if items.len() <= 1 {
+            break;
+        }
+        items.pop();
+        body = serde_json::to_vec(&order)?;
+    }
+    if body.len() < TARGET_BODY {
+        let pad = TARGET_BODY - body.len();
+        order["note"] = serde_json::Value::String("n".repeat(pad.saturating_sub(2)));
+        body = serde_json::to_vec(&order)?;
+    }
+    Ok(body)
+}
+
+fn cpu_ticks(pid: u32) -> anyhow::Result<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // Fields after the command name (which is in parentheses and may contain spaces).
+    let after = stat.rsplit_once(')').map(|(_, rest)| rest).context("stat format")?;
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the whole line: indices 11 and 12 here.
+    let utime: u64 = fields.get(11).context("utime")?.parse()?;
+    let stime: u64 = fields.get(12).context("stime")?.parse()?;
+    Ok(utime + stime)
+}
+
+fn ticks_per_second() -> f64 {
+    // Linux's USER_HZ is 100 on every mainstream configuration.
+    100.0
+}
+
+#[derive(Debug, Default, Clone)]
+struct Phase {
+    name: &'static str,
+    done: u64,
+    failed: u64,
+    seconds: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    cpu_us_per_req: Option<f64>,
+}
+
+impl Phase {
+    fn rate(&self) -> f64 {
+        self.done as f64 / self.seconds
+    }
+}
+
+/// A consumer that acks everything in `queue` (multiple acks, prefetch 1000) until stopped.
+async fn drain(queue: String, stop: Arc<AtomicBool>) -> anyhow::Result<u64> {
+    let conn = Connection::connect(AMQP_URL, ConnectionProperties::default()).await?;
+    let ch = conn.create_channel().await?;
+    ch.basic_qos(1000, BasicQosOptions::default()).await?;
+    let mut consumer = ch
+        .basic_consume(queue.as_str().into(), "bench-drain".into(), BasicConsumeOptions::default(), FieldTable::default())
+        .await?;
+    let mut n = 0u64;
+    while !stop.load(Ordering::Relaxed) {
+        match tokio::time::timeout(Duration::from_millis(200), consumer.next()).await {
+            Ok(Some(Ok(delivery))) => {
+                n += 1;
+                if n % 100 == 0 {
+                    delivery.ack(BasicAckOptions { multiple: true }).await?;
+                } else if stop.load(Ordering::Relaxed) {
+                    delivery.ack(BasicAckOptions { multiple: true }).await?;
+                }
+            }
+            Ok(Some(Err(e))) => return Err(e.into()),
+            Ok(None) => break,
+            Err(_) => {}
+        }
+    }
+    let _ = conn.close(200, "done".into()).await;
+    Ok(n)
+}
+
+/// Phase 1: a minimal confirmed publisher, 256 in flight.
+async fn raw_publish(topology: &Topology, body: &[u8], seconds: u64) -> anyhow::Result<Phase> {
+    let conn = Connection::connect(AMQP_URL, ConnectionProperties::default()).await?;
+    let ch = conn.create_channel().await?;
+    ch.confirm_select(ConfirmSelectOptions::default()).await?;
+    let exchange = topology.shopify_events();
+    let window = Arc::new(Semaphore::new(256));
+    let hist = Arc::new(std::sync::Mutex::new(Histogram::<u64>::new(3)?));
+    let done = Arc::new(AtomicU64::new(0));
+    let failed = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(seconds);
+    let mut tasks = Vec::new();
+    while Instant::now() < deadline {
+        let permit = Arc::clone(&window).acquire_owned().await?;
+        let t0 = Instant::now();
+        #[expect(clippy::disallowed_methods, reason = "the raw baseline publisher, on purpose")]
+        let confirm = ch
+            .basic_publish(
+                exchange.as_str().into(),
+                "shopify.orders.create".into(),
+                BasicPublishOptions { mandatory: true, ..Default::default() },
+                body,
+                BasicProperties::default().with_delivery_mode(2),
+            )
+            .await?;
+        let (hist, done, failed) = (hist.clone(), done.clone(), failed.clone());
+        tasks.push(tokio::spawn(async move {
+            let ok = matches!(confirm.await, Ok(c) if c.is_ack());
+            if ok {
+                done.fetch_add(1, Ordering::Relaxed);
+            } else {
+                failed.fetch_add(1, Ordering::Relaxed);
+            }
+            if let Ok(mut h) = hist.lock() {
+                let _ = h.record(t0.elapsed().as_micros() as u64);
+            }
+            drop(permit);
+        }));
+        if tasks.len() > 4096 {
+            tasks.retain(|t| !t.is_finished());
+        }
+    }
+    for t in tasks {
+        let _ = t.await;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let _ = conn.close(200, "done".into()).await;
+    let h = hist.lock().map_err(|_| anyhow::anyhow!("poisoned"))?;
+    Ok(Phase {
+        name: "raw confirmed publisher (256 in flight)",
+        done: done.load(Ordering::Relaxed),
+        failed: failed.load(Ordering::Relaxed),
+        seconds: elapsed,
+        p50_ms: h.value_at_quantile(0.5) as f64 / 1000.0,
+        p99_ms: h.value_at_quantile(0.99) as f64 / 1000.0,
+        cpu_us_per_req: None,
+    })
+}
+
+struct Ingest {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Ingest {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        let _ = self.child.wait();
+    }
+}
+
+async fn start_ingest(path: &PathBuf, prefix: &str) -> anyhow::Result<Ingest> {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0")?;
+        l.local_addr()?.port()
+    };
+    let child = Command::new(path)
+        .env("SHOPIFY_API_SECRET", SECRET)
+        .env("AMQP_URL", AMQP_URL)
+        .env("AMQP_PREFIX", prefix)
+        .env("INGEST_BIND", format!("127.0.0.1:{port}"))
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .with_context(|| format!("starting {} (run `make bench-ingest`, which builds it)", path.display()))?;
+    let url = format!("http://127.0.0.1:{port}");
+    let ingest = Ingest { child, url };
+    let client = reqwest::Client::new();
+    for _ in 0..200 {
+        if let Ok(r) = client.get(format!("{}/readyz", ingest.url)).send().await
+            && r.status().is_success()
+        {
+            return Ok(ingest);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    bail!("ingest did not become ready")
+}
+
+/// Sends signed webhooks; `rate` None = closed loop on `connections` connections, Some(r) =
+/// paced at r requests/s (open loop, spread over the connections).
+async fn load(
+    ingest: &Ingest,
+    body: Arc<Vec<u8>>,
+    seconds: u64,
+    connections: usize,
+    rate: Option<f64>,
+    name: &'static str,
+) -> anyhow::Result<Phase> {
+    let signature = audience_ingest::signature::sign(SECRET.as_bytes(), &body);
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(connections)
+        .timeout(Duration::from_secs(10))
+        .build()?;
+    let url = format!("{}/webhooks/shopify", ingest.url);
+    let pid = ingest.child.id();
+    let hist = Arc::new(std::sync::Mutex::new(Histogram::<u64>::new(3)?));
+    let done = Arc::new(AtomicU64::new(0));
+    let failed = Arc::new(AtomicU64::new(0));
+    let seq = Arc::new(AtomicU64::new(0));
+    let cpu0 = cpu_ticks(pid)?;
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(seconds);
+    let mut workers = Vec::new();
+    for worker in 0..connections {
+        let (client, url, signature, body) = (client.clone(), url.clone(), signature.clone(), body.clone());
+        let (hist, done, failed, seq) = (hist.clone(), done.clone(), failed.clone(), seq.clone());
+        workers.push(tokio::spawn(async move {
+            // Paced: each worker sends every `connections / rate` seconds, offset by its index.
+            let interval = rate.map(|r| Duration::from_secs_f64(connections as f64 / r));
+            let mut next = started + interval.map_or(Duration::ZERO, |i| i.mul_f64(worker as f64 / connections as f64));
+            while Instant::now() < deadline {
+                if let Some(i) = interval {
+                    tokio::time::sleep_until(next.into()).await;
+                    next += i;
+                    if Instant::now() >= deadline {
+                        break;
+                    }
+                }
+                let n = seq.fetch_add(1, Ordering::Relaxed);
+                let t0 = Instant::now();
+                let result = client
+                    .post(&url)
+                    .header("Content-Type", "application/json")
+                    .header("X-Shopify-Topic", "orders/create")
+                    .header("X-Shopify-Hmac-Sha256", &signature)
+                    .header("X-Shopify-Shop-Domain", "bench-shop.myshopify.com")
+                    .header("X-Shopify-API-Version", "2026-10")
+                    .header("X-Shopify-Webhook-Id", format!("bench-{n}"))
+                    .body(body.as_ref().clone())
+                    .send()
+                    .await;
+                let ok = matches!(&result, Ok(r) if r.status().is_success());
+                if ok {
+                    done.fetch_add(1, Ordering::Relaxed);
+                    if let Ok(mut h) = hist.lock() {
+                        let _ = h.record(t0.elapsed().as_micros() as u64);
+                    }
+                } else {
+                    failed.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }));
+    }
+    for w in workers {
+        let _ = w.await;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let cpu = cpu_ticks(pid)? - cpu0;
+    let done = done.load(Ordering::Relaxed);
+    let h = hist.lock().map_err(|_| anyhow::anyhow!("poisoned"))?;
+    Ok(Phase {
+        name,
+        done,
+        failed: failed.load(Ordering::Relaxed),
+        seconds: elapsed,
+        p50_ms: h.value_at_quantile(0.5) as f64 / 1000.0,
+        p99_ms: h.value_at_quantile(0.99) as f64 / 1000.0,
+        cpu_us_per_req: (done > 0).then(|| cpu as f64 / ticks_per_second() * 1e6 / done as f64),
+    })
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = args()?;
+    let body = Arc::new(order_body()?);
+    let prefix = format!("bench-{}.", uuid::Uuid::new_v4().simple());
+    let topology = Topology::new(&prefix);
+    let setup = Connection::connect(AMQP_URL, ConnectionProperties::default())
+        .await
+        .context("RabbitMQ at 127.0.0.1:5672 (run `make services`)")?;
+    let channel = setup.create_channel().await?;
+    audience_messaging::topology::declare(&channel, &topology).await?;
+    let queue = topology.work_queue(SEGMENTER_QUEUE).name;
+
+    let run = async {
+        eprintln!("bench: body {} bytes, {} s per phase, {} connections", body.len(), args.seconds, args.connections);
+        let stop = Arc::new(AtomicBool::new(false));
+        let drainer = tokio::spawn(drain(queue.clone(), stop.clone()));
+
+        let raw = raw_publish(&topology, &body, args.seconds).await?;
+        eprintln!("bench: raw done: {:.0}/s", raw.rate());
+        let ingest = start_ingest(&args.ingest, &prefix).await?;
+        // Warm up connections and caches.
+        let _ = load(&ingest, body.clone(), 2, args.connections, None, "warm-up").await?;
+        let full = load(&ingest, body.clone(), args.seconds, args.connections, None, "ingest, full speed").await?;
+        eprintln!("bench: full done: {:.0}/s", full.rate());
+        let half_rate = full.rate() / 2.0;
+        let half = load(&ingest, body.clone(), args.seconds, args.connections, Some(half_rate), "ingest, half speed (paced)").await?;
+        drop(ingest);
+        stop.store(true, Ordering::Relaxed);
+        let _ = drainer.await;
+        anyhow::Ok((raw, full, half))
+    };
+    let outcome = run.await;
+    let _ = audience_messaging::topology::delete(&channel, &topology).await;
+    let _ = setup.close(200, "done".into()).await;
+    let (raw, full, half) = outcome?;
+
+    println!("body: {} bytes (signed orders/create), {} s per phase, {} client connections", body.len(), args.seconds, args.connections);
+    println!();
+    println!("| phase | requests ok | failed | rate (/s) | p50 (ms) | p99 (ms) | ingest CPU per request (µs) |");
+    println!("|---|---|---|---|---|---|---|");
+    for p in [&raw, &full, &half] {
+        let cpu = p.cpu_us_per_req.map_or("—".to_owned(), |c| format!("{c:.1}"));
+        println!("| {} | {} | {} | {:.0} | {:.2} | {:.2} | {} |", p.name, p.done, p.failed, p.rate(), p.p50_ms, p.p99_ms, cpu);
+    }
+    println!();
+    println!("ingest full speed / raw confirmed publish = {:.2}", full.rate() / raw.rate());
+    Ok(())
+}

@@ -1,0 +1,4 @@
+//! HTTP routes: the webhook endpoint and the health/metrics endpoints.
+
+pub mod health;
+pub mod shopify_webhook;

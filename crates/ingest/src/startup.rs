@@ -1,0 +1,118 @@
+//! Builds and runs the ingest HTTP server.
+//!
+//! [`Application::build`] binds the listener (port 0 in tests) and starts the broker's
+//! connection manager; [`Application::run_until_stopped`] serves until the shutdown token is
+//! cancelled, then turns readiness red, stops accepting, lets in-flight requests finish (each
+//! still waits for its broker confirmation) and closes the broker connection.
+
+use std::net::TcpListener;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::{App, HttpResponse, HttpServer, web};
+use anyhow::Context as _;
+use audience_messaging::{Broker, BrokerSettings, Publisher};
+use tokio_util::sync::CancellationToken;
+
+use crate::config::IngestSettings;
+use crate::metrics::Metrics;
+use crate::routes;
+use crate::signature::Secrets;
+
+/// Shared state of every HTTP worker.
+#[derive(Debug)]
+pub struct AppState {
+    /// The app secrets.
+    pub secrets: Secrets,
+    /// The confirmed publisher.
+    pub publisher: Publisher,
+    /// Full name of the `shopify.events` exchange.
+    pub exchange: String,
+    /// Metrics.
+    pub metrics: Metrics,
+    /// Fallback country context.
+    pub shop_country: Option<String>,
+    /// Cancelled when shutdown starts (readiness turns red).
+    pub draining: CancellationToken,
+}
+
+/// A built, bound ingest server.
+pub struct Application {
+    port: u16,
+    server: Server,
+    broker: Broker,
+    draining: CancellationToken,
+    shutdown_timeout: Duration,
+}
+
+impl Application {
+    /// Binds the listener and starts the broker connection (in the background).
+    pub fn build(settings: IngestSettings) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(settings.bind)
+            .with_context(|| format!("Failed to bind INGEST_BIND={}", settings.bind))?;
+        let port = listener.local_addr().context("Failed to read the bound address")?.port();
+        let broker = Broker::start(BrokerSettings::new(
+            settings.amqp_url.clone(),
+            settings.amqp_prefix.clone(),
+            "ingest",
+        ));
+        let draining = CancellationToken::new();
+        let state = web::Data::new(AppState {
+            secrets: settings.secrets.clone(),
+            publisher: Publisher::new(broker.clone(), settings.confirm_timeout),
+            exchange: broker.topology().shopify_events(),
+            metrics: Metrics::new().context("Failed to register metrics")?,
+            shop_country: settings.shop_country.clone(),
+            draining: draining.clone(),
+        });
+        let max_body = settings.max_body_bytes;
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .app_data(web::PayloadConfig::new(max_body))
+                .service(routes::shopify_webhook::receive)
+                .service(routes::health::healthz)
+                .service(routes::health::readyz)
+                .service(routes::health::metrics)
+                .default_service(web::to(|| async {
+                    HttpResponse::NotFound().json(serde_json::json!({"error": "not_found"}))
+                }))
+        })
+        .workers(settings.workers)
+        .disable_signals()
+        .shutdown_timeout(settings.shutdown_timeout.as_secs())
+        .listen(listener)
+        .context("Failed to start the HTTP server")?
+        .run();
+        Ok(Self { port, server, broker, draining, shutdown_timeout: settings.shutdown_timeout })
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The broker handle (tests wait for readiness on it).
+    pub fn broker(&self) -> &Broker {
+        &self.broker
+    }
+
+    /// Serves until `shutdown` is cancelled, then drains gracefully.
+    pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let handle = self.server.handle();
+        let server = tokio::spawn(self.server);
+        shutdown.cancelled().await;
+        self.draining.cancel();
+        tracing::info!("Ingest stopping: no new connections, finishing in-flight webhooks.");
+        // Graceful stop: in-flight requests finish (up to the shutdown timeout).
+        let stopped = tokio::time::timeout(self.shutdown_timeout + Duration::from_secs(1), handle.stop(true)).await;
+        if stopped.is_err() {
+            tracing::warn!("In-flight webhooks did not finish in time.");
+        }
+        let served = server.await.context("HTTP server task failed")?;
+        self.broker.close().await;
+        served.context("HTTP server failed")?;
+        tracing::info!("Ingest stopped.");
+        Ok(())
+    }
+}

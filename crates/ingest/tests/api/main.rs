@@ -1,0 +1,6 @@
+//! Ingest integration tests: the real server on port 0 against the real RabbitMQ, each test
+//! under its own topology prefix.
+
+mod helpers;
+mod webhooks;
+mod resilience;
