@@ -136,7 +136,9 @@ impl WorkQueue {
     pub fn retry_queue(&self, attempt: u32) -> &str {
         let last = self.retries.len().saturating_sub(1);
         let index = usize::try_from(attempt).unwrap_or(usize::MAX).min(last);
-        self.retries.get(index).map_or(self.name.as_str(), String::as_str)
+        self.retries
+            .get(index)
+            .map_or(self.name.as_str(), String::as_str)
     }
 }
 
@@ -157,9 +159,18 @@ impl Topology {
     pub fn new(prefix: &str) -> Self {
         let name = |base: &str| format!("{prefix}{base}");
         let exchanges = vec![
-            ExchangeSpec { name: name(SHOPIFY_EVENTS), kind: ExchangeKind::Topic },
-            ExchangeSpec { name: name(META_DISPATCH), kind: ExchangeKind::Direct },
-            ExchangeSpec { name: name(DEAD_LETTER), kind: ExchangeKind::Direct },
+            ExchangeSpec {
+                name: name(SHOPIFY_EVENTS),
+                kind: ExchangeKind::Topic,
+            },
+            ExchangeSpec {
+                name: name(META_DISPATCH),
+                kind: ExchangeKind::Direct,
+            },
+            ExchangeSpec {
+                name: name(DEAD_LETTER),
+                kind: ExchangeKind::Direct,
+            },
         ];
         let routes = [
             (SEGMENTER_QUEUE, SHOPIFY_EVENTS, "shopify.#"),
@@ -171,12 +182,21 @@ impl Topology {
         for (queue, exchange, key) in routes {
             let work = name(queue);
             let dlq = format!("{work}.dlq");
-            queues.push(QueueSpec { name: work.clone(), role: QueueRole::Work });
-            queues.push(QueueSpec { name: dlq.clone(), role: QueueRole::DeadLetter });
+            queues.push(QueueSpec {
+                name: work.clone(),
+                role: QueueRole::Work,
+            });
+            queues.push(QueueSpec {
+                name: dlq.clone(),
+                role: QueueRole::DeadLetter,
+            });
             for (tier, delay) in RETRY_DELAYS.iter().enumerate() {
                 queues.push(QueueSpec {
                     name: format!("{work}.retry.{tier}"),
-                    role: QueueRole::Retry { target: work.clone(), delay: *delay },
+                    role: QueueRole::Retry {
+                        target: work.clone(),
+                        delay: *delay,
+                    },
                 });
             }
             bindings.push(BindingSpec {
@@ -190,7 +210,12 @@ impl Topology {
                 routing_key: work,
             });
         }
-        Self { prefix: prefix.to_owned(), exchanges, queues, bindings }
+        Self {
+            prefix: prefix.to_owned(),
+            exchanges,
+            queues,
+            bindings,
+        }
     }
 
     /// The name prefix this topology was built with.
@@ -218,7 +243,9 @@ impl Topology {
         let name = format!("{}{base}", self.prefix);
         WorkQueue {
             dlq: format!("{name}.dlq"),
-            retries: (0..RETRY_DELAYS.len()).map(|tier| format!("{name}.retry.{tier}")).collect(),
+            retries: (0..RETRY_DELAYS.len())
+                .map(|tier| format!("{name}.retry.{tier}"))
+                .collect(),
             name,
         }
     }
@@ -233,9 +260,18 @@ impl Topology {
                 // Quorum dead-lettering is at-most-once unless at-least-once is asked for,
                 // which in turn requires `reject-publish` overflow
                 // (https://www.rabbitmq.com/docs/quorum-queues#dead-lettering).
-                args.push(("x-dead-letter-exchange", ArgValue::Str(self.dead_letter_exchange())));
-                args.push(("x-dead-letter-routing-key", ArgValue::Str(queue.name.clone())));
-                args.push(("x-dead-letter-strategy", ArgValue::Str("at-least-once".into())));
+                args.push((
+                    "x-dead-letter-exchange",
+                    ArgValue::Str(self.dead_letter_exchange()),
+                ));
+                args.push((
+                    "x-dead-letter-routing-key",
+                    ArgValue::Str(queue.name.clone()),
+                ));
+                args.push((
+                    "x-dead-letter-strategy",
+                    ArgValue::Str("at-least-once".into()),
+                ));
                 args.push(("x-overflow", ArgValue::Str("reject-publish".into())));
                 args.push(("x-delivery-limit", ArgValue::Int(i64::from(DELIVERY_LIMIT))));
             }
@@ -246,7 +282,10 @@ impl Topology {
                 args.push(("x-message-ttl", ArgValue::Int(ttl)));
                 args.push(("x-dead-letter-exchange", ArgValue::Str(String::new())));
                 args.push(("x-dead-letter-routing-key", ArgValue::Str(target.clone())));
-                args.push(("x-dead-letter-strategy", ArgValue::Str("at-least-once".into())));
+                args.push((
+                    "x-dead-letter-strategy",
+                    ArgValue::Str("at-least-once".into()),
+                ));
                 args.push(("x-overflow", ArgValue::Str("reject-publish".into())));
             }
             QueueRole::DeadLetter => {}
@@ -288,7 +327,11 @@ mod tests {
     use super::*;
 
     fn bound_queues(t: &Topology, exchange: &str, key: &str) -> Vec<String> {
-        let kind = t.exchanges.iter().find(|e| e.name == exchange).map(|e| e.kind);
+        let kind = t
+            .exchanges
+            .iter()
+            .find(|e| e.name == exchange)
+            .map(|e| e.kind);
         t.bindings
             .iter()
             .filter(|b| b.exchange == exchange)
@@ -303,17 +346,31 @@ mod tests {
     #[test]
     fn every_shopify_routing_key_reaches_the_segmenter_queue() {
         let t = Topology::new("p.");
-        for topic in ["orders/create", "customers/redact", "shop/redact", "app/uninstalled"] {
+        for topic in [
+            "orders/create",
+            "customers/redact",
+            "shop/redact",
+            "app/uninstalled",
+        ] {
             let key = shopify_routing_key(topic);
-            assert_eq!(bound_queues(&t, "p.shopify.events", &key), vec!["p.segmenter.store-events"]);
+            assert_eq!(
+                bound_queues(&t, "p.shopify.events", &key),
+                vec!["p.segmenter.store-events"]
+            );
         }
     }
 
     #[test]
     fn meta_routing_keys_reach_one_queue_each() {
         let t = Topology::new("");
-        assert_eq!(bound_queues(&t, "meta.dispatch", CAPI_ROUTING_KEY), vec!["meta.capi"]);
-        assert_eq!(bound_queues(&t, "meta.dispatch", AUDIENCE_ROUTING_KEY), vec!["meta.audience"]);
+        assert_eq!(
+            bound_queues(&t, "meta.dispatch", CAPI_ROUTING_KEY),
+            vec!["meta.capi"]
+        );
+        assert_eq!(
+            bound_queues(&t, "meta.dispatch", AUDIENCE_ROUTING_KEY),
+            vec!["meta.audience"]
+        );
     }
 
     #[test]
@@ -321,10 +378,19 @@ mod tests {
         let t = Topology::new("x.");
         for q in t.queues.iter().filter(|q| q.role == QueueRole::Work) {
             let args = t.queue_arguments(q);
-            let key = args.iter().find(|(k, _)| *k == "x-dead-letter-routing-key").map(|(_, v)| v);
+            let key = args
+                .iter()
+                .find(|(k, _)| *k == "x-dead-letter-routing-key")
+                .map(|(_, v)| v);
             assert_eq!(key, Some(&ArgValue::Str(q.name.clone())));
-            assert_eq!(bound_queues(&t, "x.audience-sync.dlx", &q.name), vec![format!("{}.dlq", q.name)]);
-            assert!(args.contains(&("x-dead-letter-strategy", ArgValue::Str("at-least-once".into()))));
+            assert_eq!(
+                bound_queues(&t, "x.audience-sync.dlx", &q.name),
+                vec![format!("{}.dlq", q.name)]
+            );
+            assert!(args.contains(&(
+                "x-dead-letter-strategy",
+                ArgValue::Str("at-least-once".into())
+            )));
         }
     }
 
@@ -334,10 +400,17 @@ mod tests {
         let wq = t.work_queue(META_CAPI_QUEUE);
         assert_eq!(wq.retry_queue(0), "meta.capi.retry.0");
         assert_eq!(wq.retry_queue(99), "meta.capi.retry.3");
-        let retry = t.queues.iter().find(|q| q.name == "meta.capi.retry.1").map(|q| t.queue_arguments(q));
+        let retry = t
+            .queues
+            .iter()
+            .find(|q| q.name == "meta.capi.retry.1")
+            .map(|q| t.queue_arguments(q));
         let retry = retry.unwrap_or_default();
         assert!(retry.contains(&("x-message-ttl", ArgValue::Int(30_000))));
-        assert!(retry.contains(&("x-dead-letter-routing-key", ArgValue::Str("meta.capi".into()))));
+        assert!(retry.contains(&(
+            "x-dead-letter-routing-key",
+            ArgValue::Str("meta.capi".into())
+        )));
         assert!(retry.contains(&("x-dead-letter-exchange", ArgValue::Str(String::new()))));
     }
 
