@@ -42,12 +42,17 @@ impl IngestSettings {
             name: "SHOPIFY_API_SECRET",
             hint: "the Shopify app's client secret (comma-separated to accept several during a rotation)",
         })?;
-        let secrets = Secrets::parse(&secrets)
-            .ok_or_else(|| env::invalid("SHOPIFY_API_SECRET", "<redacted>", "no secret in the list"))?;
+        let secrets = Secrets::parse(&secrets).ok_or_else(|| {
+            env::invalid("SHOPIFY_API_SECRET", "<redacted>", "no secret in the list")
+        })?;
         let bind = env::parse_or("INGEST_BIND", SocketAddr::from(([0, 0, 0, 0], 8080)))?;
         let max_body_bytes: usize = env::parse_or("INGEST_MAX_BODY_BYTES", 4 * 1024 * 1024)?;
         if max_body_bytes < 1024 {
-            return Err(env::invalid("INGEST_MAX_BODY_BYTES", max_body_bytes, "must be at least 1024"));
+            return Err(env::invalid(
+                "INGEST_MAX_BODY_BYTES",
+                max_body_bytes,
+                "must be at least 1024",
+            ));
         }
         let confirm_ms: u64 = env::parse_or("INGEST_CONFIRM_TIMEOUT_MS", 3000)?;
         if !(100..=4500).contains(&confirm_ms) {
@@ -60,14 +65,22 @@ impl IngestSettings {
         let cores = std::thread::available_parallelism().map_or(2, usize::from);
         let workers: usize = env::parse_or("INGEST_WORKERS", cores)?;
         if workers == 0 {
-            return Err(env::invalid("INGEST_WORKERS", workers, "must be at least 1"));
+            return Err(env::invalid(
+                "INGEST_WORKERS",
+                workers,
+                "must be at least 1",
+            ));
         }
         let shutdown_secs: u64 = env::parse_or("INGEST_SHUTDOWN_TIMEOUT_SECS", 25)?;
         let shop_country = env::get("SHOP_COUNTRY").map(|c| c.trim().to_ascii_lowercase());
         if let Some(c) = &shop_country
             && (c.len() != 2 || !c.chars().all(|ch| ch.is_ascii_alphabetic()))
         {
-            return Err(env::invalid("SHOP_COUNTRY", c, "must be an ISO 3166-1 alpha-2 code"));
+            return Err(env::invalid(
+                "SHOP_COUNTRY",
+                c,
+                "must be an ISO 3166-1 alpha-2 code",
+            ));
         }
         Ok(Self {
             bind,

@@ -52,7 +52,10 @@ impl Secrets {
     /// The signature header value Shopify would send for `body` with the first secret
     /// (for tests, tools and the benchmark's load generator).
     pub fn sign(&self, body: &[u8]) -> String {
-        self.0.first().map(|s| sign(s.expose_secret().as_bytes(), body)).unwrap_or_default()
+        self.0
+            .first()
+            .map(|s| sign(s.expose_secret().as_bytes(), body))
+            .unwrap_or_default()
     }
 
     /// Whether `header` is a valid signature of `body` under any configured secret.
@@ -73,7 +76,9 @@ impl Secrets {
 /// Standard padded base64 of HMAC-SHA256(`key`, `body`).
 pub fn sign(key: &[u8], body: &[u8]) -> String {
     // HMAC accepts keys of any length; `new_from_slice` cannot fail for it.
-    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key) else { return String::new() };
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key) else {
+        return String::new();
+    };
     mac.update(body);
     STANDARD.encode(mac.finalize().into_bytes())
 }
@@ -109,7 +114,13 @@ mod tests {
         let hex: String = raw.iter().map(|b| format!("{b:02x}")).collect();
         let url_safe = base64::engine::general_purpose::URL_SAFE.encode(&raw);
         let unpadded = good.trim_end_matches('=').to_owned();
-        for bad in [hex, unpadded, format!("sha256={good}"), format!(" {good}"), format!("{good} ")] {
+        for bad in [
+            hex,
+            unpadded,
+            format!("sha256={good}"),
+            format!(" {good}"),
+            format!("{good} "),
+        ] {
             assert!(!s.verify(&bad, body), "accepted {bad:?}");
         }
         // URL-safe differs from standard only when the tag has + or /; check when it does.

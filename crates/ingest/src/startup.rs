@@ -50,7 +50,10 @@ impl Application {
     pub fn build(settings: IngestSettings) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(settings.bind)
             .with_context(|| format!("Failed to bind INGEST_BIND={}", settings.bind))?;
-        let port = listener.local_addr().context("Failed to read the bound address")?.port();
+        let port = listener
+            .local_addr()
+            .context("Failed to read the bound address")?
+            .port();
         let broker = Broker::start(BrokerSettings::new(
             settings.amqp_url.clone(),
             settings.amqp_prefix.clone(),
@@ -84,7 +87,13 @@ impl Application {
         .listen(listener)
         .context("Failed to start the HTTP server")?
         .run();
-        Ok(Self { port, server, broker, draining, shutdown_timeout: settings.shutdown_timeout })
+        Ok(Self {
+            port,
+            server,
+            broker,
+            draining,
+            shutdown_timeout: settings.shutdown_timeout,
+        })
     }
 
     /// The bound port.
@@ -105,7 +114,11 @@ impl Application {
         self.draining.cancel();
         tracing::info!("Ingest stopping: no new connections, finishing in-flight webhooks.");
         // Graceful stop: in-flight requests finish (up to the shutdown timeout).
-        let stopped = tokio::time::timeout(self.shutdown_timeout + Duration::from_secs(1), handle.stop(true)).await;
+        let stopped = tokio::time::timeout(
+            self.shutdown_timeout + Duration::from_secs(1),
+            handle.stop(true),
+        )
+        .await;
         if stopped.is_err() {
             tracing::warn!("In-flight webhooks did not finish in time.");
         }

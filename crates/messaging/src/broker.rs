@@ -145,7 +145,12 @@ impl Broker {
     /// Opens a fresh channel (not from the pool) on the live connection: for consumers, which
     /// need their own channel for their own prefetch.
     pub async fn open_channel(&self) -> Result<Channel, BrokerUnavailable> {
-        let live = self.inner.live.read().map_err(|_| BrokerUnavailable)?.clone();
+        let live = self
+            .inner
+            .live
+            .read()
+            .map_err(|_| BrokerUnavailable)?
+            .clone();
         let live = live.ok_or(BrokerUnavailable)?;
         live.connection.create_channel().await.map_err(|_| {
             self.report_trouble();
@@ -180,10 +185,15 @@ async fn connect(inner: &Inner) -> Result<Live, lapin::Error> {
     let mut channels = Vec::with_capacity(inner.settings.channels);
     for _ in 0..inner.settings.channels.max(1) {
         let channel = connection.create_channel().await?;
-        channel.confirm_select(ConfirmSelectOptions::default()).await?;
+        channel
+            .confirm_select(ConfirmSelectOptions::default())
+            .await?;
         channels.push(channel);
     }
-    Ok(Live { connection, channels })
+    Ok(Live {
+        connection,
+        channels,
+    })
 }
 
 fn healthy(live: &Live) -> bool {

@@ -35,9 +35,17 @@ pub async fn consume(
     tag: &str,
 ) -> Result<(Channel, Consumer), ConsumeError> {
     let channel = broker.open_channel().await?;
-    channel.basic_qos(prefetch, BasicQosOptions::default()).await.map_err(ConsumeError::Amqp)?;
+    channel
+        .basic_qos(prefetch, BasicQosOptions::default())
+        .await
+        .map_err(ConsumeError::Amqp)?;
     let consumer = channel
-        .basic_consume(queue.into(), tag.into(), BasicConsumeOptions::default(), FieldTable::default())
+        .basic_consume(
+            queue.into(),
+            tag.into(),
+            BasicConsumeOptions::default(),
+            FieldTable::default(),
+        )
         .await
         .map_err(ConsumeError::Amqp)?;
     Ok((channel, consumer))
@@ -58,9 +66,10 @@ pub enum ConsumeError {
 pub fn attempt(delivery: &Delivery) -> u32 {
     let headers = delivery.properties.headers().as_ref();
     match headers.and_then(|h| h.inner().get(ATTEMPT_HEADER)) {
-        Some(AMQPValue::LongString(s)) => {
-            std::str::from_utf8(s.as_bytes()).ok().and_then(|s| s.parse().ok()).unwrap_or(0)
-        }
+        Some(AMQPValue::LongString(s)) => std::str::from_utf8(s.as_bytes())
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0),
         Some(AMQPValue::LongLongInt(n)) => u32::try_from(*n).unwrap_or(u32::MAX),
         Some(AMQPValue::LongInt(n)) => u32::try_from(*n).unwrap_or(u32::MAX),
         _ => 0,
@@ -78,7 +87,11 @@ pub fn header(delivery: &Delivery, name: &str) -> Option<String> {
 
 /// The delivery's AMQP message id, if any.
 pub fn message_id(delivery: &Delivery) -> Option<String> {
-    delivery.properties.message_id().as_ref().map(|s| s.as_str().to_owned())
+    delivery
+        .properties
+        .message_id()
+        .as_ref()
+        .map(|s| s.as_str().to_owned())
 }
 
 fn now_rfc3339() -> String {
@@ -86,15 +99,17 @@ fn now_rfc3339() -> String {
 }
 
 fn copy_headers(delivery: &Delivery, skip: &[&str]) -> Vec<(String, String)> {
-    let Some(headers) = delivery.properties.headers().as_ref() else { return Vec::new() };
+    let Some(headers) = delivery.properties.headers().as_ref() else {
+        return Vec::new();
+    };
     headers
         .inner()
         .iter()
         .filter(|(k, _)| !skip.contains(&k.as_str()))
         .filter_map(|(k, v)| match v {
-            AMQPValue::LongString(s) => {
-                std::str::from_utf8(s.as_bytes()).ok().map(|s| (k.as_str().to_owned(), s.to_owned()))
-            }
+            AMQPValue::LongString(s) => std::str::from_utf8(s.as_bytes())
+                .ok()
+                .map(|s| (k.as_str().to_owned(), s.to_owned())),
             AMQPValue::ShortString(s) => Some((k.as_str().to_owned(), s.as_str().to_owned())),
             _ => None,
         })
@@ -111,7 +126,10 @@ pub async fn dead_letter(
     reason: &str,
 ) -> Result<(), PublishError> {
     let topology = publisher.broker().topology();
-    let mut headers = copy_headers(delivery, &[ERROR_REASON_HEADER, ERROR_KIND_HEADER, ERROR_AT_HEADER]);
+    let mut headers = copy_headers(
+        delivery,
+        &[ERROR_REASON_HEADER, ERROR_KIND_HEADER, ERROR_AT_HEADER],
+    );
     headers.push((ERROR_REASON_HEADER.to_owned(), truncate(reason, 1000)));
     headers.push((ERROR_KIND_HEADER.to_owned(), kind.to_owned()));
     headers.push((ORIGINAL_QUEUE_HEADER.to_owned(), queue.name.clone()));
@@ -123,10 +141,16 @@ pub async fn dead_letter(
             routing_key: &queue.name,
             body: &delivery.data,
             message_id: &message_id,
-            headers: headers.iter().map(|(k, v)| (k.as_str(), v.clone())).collect(),
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.clone()))
+                .collect(),
         })
         .await?;
-    delivery.ack(BasicAckOptions::default()).await.map_err(PublishError::Channel)?;
+    delivery
+        .ack(BasicAckOptions::default())
+        .await
+        .map_err(PublishError::Channel)?;
     Ok(())
 }
 
@@ -139,8 +163,14 @@ pub async fn retry_later(
     reason: &str,
 ) -> Result<(), PublishError> {
     let attempt = attempt(delivery);
-    let mut headers = copy_headers(delivery, &[ATTEMPT_HEADER, ERROR_REASON_HEADER, ERROR_KIND_HEADER]);
-    headers.push((ATTEMPT_HEADER.to_owned(), (attempt.saturating_add(1)).to_string()));
+    let mut headers = copy_headers(
+        delivery,
+        &[ATTEMPT_HEADER, ERROR_REASON_HEADER, ERROR_KIND_HEADER],
+    );
+    headers.push((
+        ATTEMPT_HEADER.to_owned(),
+        (attempt.saturating_add(1)).to_string(),
+    ));
     headers.push((ERROR_REASON_HEADER.to_owned(), truncate(reason, 1000)));
     headers.push((ERROR_KIND_HEADER.to_owned(), "transient".to_owned()));
     let message_id = message_id(delivery).unwrap_or_default();
@@ -150,10 +180,16 @@ pub async fn retry_later(
             routing_key: queue.retry_queue(attempt),
             body: &delivery.data,
             message_id: &message_id,
-            headers: headers.iter().map(|(k, v)| (k.as_str(), v.clone())).collect(),
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.clone()))
+                .collect(),
         })
         .await?;
-    delivery.ack(BasicAckOptions::default()).await.map_err(PublishError::Channel)?;
+    delivery
+        .ack(BasicAckOptions::default())
+        .await
+        .map_err(PublishError::Channel)?;
     Ok(())
 }
 

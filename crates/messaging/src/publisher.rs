@@ -66,7 +66,10 @@ pub struct Publisher {
 impl Publisher {
     /// A publisher that waits at most `confirm_timeout` for each confirmation.
     pub fn new(broker: Broker, confirm_timeout: Duration) -> Self {
-        Self { broker, confirm_timeout }
+        Self {
+            broker,
+            confirm_timeout,
+        }
     }
 
     /// The broker handle.
@@ -79,10 +82,15 @@ impl Publisher {
         let channel = self.broker.channel()?;
         let mut headers = FieldTable::default();
         for (key, value) in msg.headers {
-            headers.insert(ShortString::from(key), AMQPValue::LongString(LongString::from(value)));
+            headers.insert(
+                ShortString::from(key),
+                AMQPValue::LongString(LongString::from(value)),
+            );
         }
         crate::trace::inject_current(&mut headers);
-        let timestamp = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let timestamp = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
         let properties = BasicProperties::default()
             .with_delivery_mode(2)
             .with_content_type("application/json".into())
@@ -95,7 +103,10 @@ impl Publisher {
                 .basic_publish(
                     msg.exchange.into(),
                     msg.routing_key.into(),
-                    BasicPublishOptions { mandatory: true, ..Default::default() },
+                    BasicPublishOptions {
+                        mandatory: true,
+                        ..Default::default()
+                    },
                     msg.body,
                     properties,
                 )

@@ -6,12 +6,12 @@
 //! `PRECONDITION_FAILED`, which surfaces drift instead of hiding it.
 
 use audience_core::topology::{ArgValue, ExchangeKind, Topology};
+use lapin::Channel;
 use lapin::options::{
     ExchangeDeclareOptions, ExchangeDeleteOptions, QueueBindOptions, QueueDeclareOptions,
     QueueDeleteOptions,
 };
 use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
-use lapin::Channel;
 
 /// Declares every exchange, queue and binding of `topology` on `channel`.
 pub async fn declare(channel: &Channel, topology: &Topology) -> lapin::Result<()> {
@@ -24,7 +24,10 @@ pub async fn declare(channel: &Channel, topology: &Topology) -> lapin::Result<()
             .exchange_declare(
                 exchange.name.as_str().into(),
                 kind,
-                ExchangeDeclareOptions { durable: true, ..Default::default() },
+                ExchangeDeclareOptions {
+                    durable: true,
+                    ..Default::default()
+                },
                 FieldTable::default(),
             )
             .await?;
@@ -41,7 +44,10 @@ pub async fn declare(channel: &Channel, topology: &Topology) -> lapin::Result<()
         channel
             .queue_declare(
                 queue.name.as_str().into(),
-                QueueDeclareOptions { durable: true, ..Default::default() },
+                QueueDeclareOptions {
+                    durable: true,
+                    ..Default::default()
+                },
                 args,
             )
             .await?;
@@ -64,11 +70,16 @@ pub async fn declare(channel: &Channel, topology: &Topology) -> lapin::Result<()
 /// prefixed topology of their own. Never call it on the production (unprefixed) topology.
 pub async fn delete(channel: &Channel, topology: &Topology) -> lapin::Result<()> {
     for name in topology.queue_names() {
-        channel.queue_delete(name.into(), QueueDeleteOptions::default()).await?;
+        channel
+            .queue_delete(name.into(), QueueDeleteOptions::default())
+            .await?;
     }
     for exchange in &topology.exchanges {
         channel
-            .exchange_delete(exchange.name.as_str().into(), ExchangeDeleteOptions::default())
+            .exchange_delete(
+                exchange.name.as_str().into(),
+                ExchangeDeleteOptions::default(),
+            )
             .await?;
     }
     Ok(())

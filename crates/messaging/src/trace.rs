@@ -14,7 +14,10 @@ struct HeaderInjector<'a>(&'a mut FieldTable);
 
 impl Injector for HeaderInjector<'_> {
     fn set(&mut self, key: &str, value: String) {
-        self.0.insert(ShortString::from(key), AMQPValue::LongString(LongString::from(value)));
+        self.0.insert(
+            ShortString::from(key),
+            AMQPValue::LongString(LongString::from(value)),
+        );
     }
 }
 

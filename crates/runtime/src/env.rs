@@ -42,11 +42,14 @@ where
 {
     match get(name) {
         None => Ok(default),
-        Some(value) => value.trim().parse().map_err(|e: T::Err| ConfigError::Invalid {
-            name,
-            reason: e.to_string(),
-            value,
-        }),
+        Some(value) => value
+            .trim()
+            .parse()
+            .map_err(|e: T::Err| ConfigError::Invalid {
+                name,
+                reason: e.to_string(),
+                value,
+            }),
     }
 }
 
@@ -57,5 +60,9 @@ pub fn string_or(name: &'static str, default: &str) -> String {
 
 /// Builds an [`ConfigError::Invalid`] for a value that parsed but is out of range.
 pub fn invalid(name: &'static str, value: impl Display, reason: impl Into<String>) -> ConfigError {
-    ConfigError::Invalid { name, value: value.to_string(), reason: reason.into() }
+    ConfigError::Invalid {
+        name,
+        value: value.to_string(),
+        reason: reason.into(),
+    }
 }

@@ -36,7 +36,10 @@ fn tracer_provider(service: &'static str) -> SdkTracerProvider {
     let builder = SdkTracerProvider::builder().with_resource(resource);
     let endpoint = crate::env::get("OTEL_EXPORTER_OTLP_ENDPOINT");
     let builder = match endpoint {
-        Some(_) => match opentelemetry_otlp::SpanExporter::builder().with_http().build() {
+        Some(_) => match opentelemetry_otlp::SpanExporter::builder()
+            .with_http()
+            .build()
+        {
             Ok(exporter) => builder.with_batch_exporter(exporter),
             Err(error) => {
                 eprintln!("OTLP exporter not started: {error}");
@@ -65,7 +68,10 @@ pub fn init(service: &'static str) -> TelemetryGuard {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let pretty = crate::env::get("LOG_FORMAT").is_some_and(|f| f.eq_ignore_ascii_case("pretty"));
     let fmt = if pretty {
-        tracing_subscriber::fmt::layer().with_target(false).with_filter(filter).boxed()
+        tracing_subscriber::fmt::layer()
+            .with_target(false)
+            .with_filter(filter)
+            .boxed()
     } else {
         tracing_subscriber::fmt::layer()
             .json()
@@ -74,7 +80,10 @@ pub fn init(service: &'static str) -> TelemetryGuard {
             .with_filter(filter)
             .boxed()
     };
-    let _ = tracing_subscriber::registry().with(fmt).with(otel_layer(&provider, service)).try_init();
+    let _ = tracing_subscriber::registry()
+        .with(fmt)
+        .with(otel_layer(&provider, service))
+        .try_init();
     TelemetryGuard { provider }
 }
 
@@ -84,8 +93,15 @@ pub fn init_for_tests() {
     let provider = tracer_provider("test");
     let log = std::env::var_os("TEST_LOG").is_some();
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let fmt = log.then(|| tracing_subscriber::fmt::layer().with_test_writer().with_filter(filter));
-    let _ = tracing_subscriber::registry().with(fmt).with(otel_layer(&provider, "test")).try_init();
+    let fmt = log.then(|| {
+        tracing_subscriber::fmt::layer()
+            .with_test_writer()
+            .with_filter(filter)
+    });
+    let _ = tracing_subscriber::registry()
+        .with(fmt)
+        .with(otel_layer(&provider, "test"))
+        .try_init();
     // The provider must outlive the subscriber; tests run until the process exits.
     std::mem::forget(provider);
 }

@@ -24,7 +24,10 @@ use anyhow::{Context, bail};
 use audience_core::topology::{SEGMENTER_QUEUE, Topology};
 use futures_util::StreamExt;
 use hdrhistogram::Histogram;
-use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, BasicQosOptions, ConfirmSelectOptions};
+use lapin::options::{
+    BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, BasicQosOptions,
+    ConfirmSelectOptions,
+};
 use lapin::types::FieldTable;
 use lapin::{BasicProperties, Connection, ConnectionProperties};
 use tokio::sync::Semaphore;
@@ -53,7 +56,11 @@ fn args() -> anyhow::Result<Args> {
             other => bail!("unknown argument {other:?}"),
         }
     }
-    Ok(Args { seconds, connections, ingest })
+    Ok(Args {
+        seconds,
+        connections,
+        ingest,
+    })
 }
 
 /// The published `orders/create` sample, trimmed to about 7 KiB (compact JSON).
@@ -88,7 +95,10 @@ fn order_body() -> anyhow::Result<Vec<u8>> {
 fn cpu_ticks(pid: u32) -> anyhow::Result<u64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
     // Fields after the command name (which is in parentheses and may contain spaces).
-    let after = stat.rsplit_once(')').map(|(_, rest)| rest).context("stat format")?;
+    let after = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest)
+        .context("stat format")?;
     let fields: Vec<&str> = after.split_whitespace().collect();
     // utime and stime are fields 14 and 15 of the whole line: indices 11 and 12 here.
     let utime: u64 = fields.get(11).context("utime")?.parse()?;
@@ -124,7 +134,12 @@ async fn drain(queue: String, stop: Arc<AtomicBool>) -> anyhow::Result<u64> {
     let ch = conn.create_channel().await?;
     ch.basic_qos(1000, BasicQosOptions::default()).await?;
     let mut consumer = ch
-        .basic_consume(queue.as_str().into(), "bench-drain".into(), BasicConsumeOptions::default(), FieldTable::default())
+        .basic_consume(
+            queue.as_str().into(),
+            "bench-drain".into(),
+            BasicConsumeOptions::default(),
+            FieldTable::default(),
+        )
         .await?;
     let mut n = 0u64;
     while !stop.load(Ordering::Relaxed) {
@@ -162,12 +177,18 @@ async fn raw_publish(topology: &Topology, body: &[u8], seconds: u64) -> anyhow::
     while Instant::now() < deadline {
         let permit = Arc::clone(&window).acquire_owned().await?;
         let t0 = Instant::now();
-        #[expect(clippy::disallowed_methods, reason = "the raw baseline publisher, on purpose")]
+        #[expect(
+            clippy::disallowed_methods,
+            reason = "the raw baseline publisher, on purpose"
+        )]
         let confirm = ch
             .basic_publish(
                 exchange.as_str().into(),
                 "shopify.orders.create".into(),
-                BasicPublishOptions { mandatory: true, ..Default::default() },
+                BasicPublishOptions {
+                    mandatory: true,
+                    ..Default::default()
+                },
                 body,
                 BasicProperties::default().with_delivery_mode(2),
             )
@@ -213,7 +234,10 @@ struct Ingest {
 
 impl Drop for Ingest {
     fn drop(&mut self) {
-        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
         let _ = self.child.wait();
     }
 }
@@ -231,7 +255,12 @@ async fn start_ingest(path: &PathBuf, prefix: &str) -> anyhow::Result<Ingest> {
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .spawn()
-        .with_context(|| format!("starting {} (run `make bench-ingest`, which builds it)", path.display()))?;
+        .with_context(|| {
+            format!(
+                "starting {} (run `make bench-ingest`, which builds it)",
+                path.display()
+            )
+        })?;
     let url = format!("http://127.0.0.1:{port}");
     let ingest = Ingest { child, url };
     let client = reqwest::Client::new();
@@ -272,12 +301,16 @@ async fn load(
     let deadline = started + Duration::from_secs(seconds);
     let mut workers = Vec::new();
     for worker in 0..connections {
-        let (client, url, signature, body) = (client.clone(), url.clone(), signature.clone(), body.clone());
+        let (client, url, signature, body) =
+            (client.clone(), url.clone(), signature.clone(), body.clone());
         let (hist, done, failed, seq) = (hist.clone(), done.clone(), failed.clone(), seq.clone());
         workers.push(tokio::spawn(async move {
             // Paced: each worker sends every `connections / rate` seconds, offset by its index.
             let interval = rate.map(|r| Duration::from_secs_f64(connections as f64 / r));
-            let mut next = started + interval.map_or(Duration::ZERO, |i| i.mul_f64(worker as f64 / connections as f64));
+            let mut next = started
+                + interval.map_or(Duration::ZERO, |i| {
+                    i.mul_f64(worker as f64 / connections as f64)
+                });
             while Instant::now() < deadline {
                 if let Some(i) = interval {
                     tokio::time::sleep_until(next.into()).await;
@@ -343,7 +376,12 @@ async fn main() -> anyhow::Result<()> {
     let queue = topology.work_queue(SEGMENTER_QUEUE).name;
 
     let run = async {
-        eprintln!("bench: body {} bytes, {} s per phase, {} connections", body.len(), args.seconds, args.connections);
+        eprintln!(
+            "bench: body {} bytes, {} s per phase, {} connections",
+            body.len(),
+            args.seconds,
+            args.connections
+        );
         let stop = Arc::new(AtomicBool::new(false));
         let drainer = tokio::spawn(drain(queue.clone(), stop.clone()));
 
@@ -352,10 +390,26 @@ async fn main() -> anyhow::Result<()> {
         let ingest = start_ingest(&args.ingest, &prefix).await?;
         // Warm up connections and caches.
         let _ = load(&ingest, body.clone(), 2, args.connections, None, "warm-up").await?;
-        let full = load(&ingest, body.clone(), args.seconds, args.connections, None, "ingest, full speed").await?;
+        let full = load(
+            &ingest,
+            body.clone(),
+            args.seconds,
+            args.connections,
+            None,
+            "ingest, full speed",
+        )
+        .await?;
         eprintln!("bench: full done: {:.0}/s", full.rate());
         let half_rate = full.rate() / 2.0;
-        let half = load(&ingest, body.clone(), args.seconds, args.connections, Some(half_rate), "ingest, half speed (paced)").await?;
+        let half = load(
+            &ingest,
+            body.clone(),
+            args.seconds,
+            args.connections,
+            Some(half_rate),
+            "ingest, half speed (paced)",
+        )
+        .await?;
         drop(ingest);
         stop.store(true, Ordering::Relaxed);
         let _ = drainer.await;
@@ -366,15 +420,36 @@ async fn main() -> anyhow::Result<()> {
     let _ = setup.close(200, "done".into()).await;
     let (raw, full, half) = outcome?;
 
-    println!("body: {} bytes (signed orders/create), {} s per phase, {} client connections", body.len(), args.seconds, args.connections);
+    println!(
+        "body: {} bytes (signed orders/create), {} s per phase, {} client connections",
+        body.len(),
+        args.seconds,
+        args.connections
+    );
     println!();
-    println!("| phase | requests ok | failed | rate (/s) | p50 (ms) | p99 (ms) | ingest CPU per request (µs) |");
+    println!(
+        "| phase | requests ok | failed | rate (/s) | p50 (ms) | p99 (ms) | ingest CPU per request (µs) |"
+    );
     println!("|---|---|---|---|---|---|---|");
     for p in [&raw, &full, &half] {
-        let cpu = p.cpu_us_per_req.map_or("—".to_owned(), |c| format!("{c:.1}"));
-        println!("| {} | {} | {} | {:.0} | {:.2} | {:.2} | {} |", p.name, p.done, p.failed, p.rate(), p.p50_ms, p.p99_ms, cpu);
+        let cpu = p
+            .cpu_us_per_req
+            .map_or("—".to_owned(), |c| format!("{c:.1}"));
+        println!(
+            "| {} | {} | {} | {:.0} | {:.2} | {:.2} | {} |",
+            p.name,
+            p.done,
+            p.failed,
+            p.rate(),
+            p.p50_ms,
+            p.p99_ms,
+            cpu
+        );
     }
     println!();
-    println!("ingest full speed / raw confirmed publish = {:.2}", full.rate() / raw.rate());
+    println!(
+        "ingest full speed / raw confirmed publish = {:.2}",
+        full.rate() / raw.rate()
+    );
     Ok(())
 }

@@ -15,13 +15,13 @@ use std::time::Instant;
 use actix_web::http::StatusCode;
 use actix_web::http::header::HeaderMap;
 use actix_web::{HttpRequest, HttpResponse, post, web};
-use audience_core::envelope::{Envelope, SCHEMA_VERSION, validate_shop_domain};
+use audience_core::envelope::{Envelope, SCHEMA_VERSION, shopify_message_id, validate_shop_domain};
 use audience_core::events::{self, Context, InvalidField, StoreEvent};
 use audience_core::shopify::Topic;
 use audience_messaging::{Outgoing, PublishError};
 use chrono::{DateTime, Utc};
-use tracing::Instrument as _;
 use serde::Serialize;
+use tracing::Instrument as _;
 
 use crate::startup::AppState;
 
@@ -45,18 +45,32 @@ fn bad_request(error: &str, reason: String) -> HttpResponse {
 }
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty())
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
 }
 
 /// Receives one Shopify webhook.
 #[post("/webhooks/shopify")]
-pub async fn receive(req: HttpRequest, body: web::Bytes, state: web::Data<AppState>) -> HttpResponse {
+pub async fn receive(
+    req: HttpRequest,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> HttpResponse {
     let started = Instant::now();
-    let span = tracing::info_span!("shopify_webhook", topic = tracing::field::Empty, shop = tracing::field::Empty);
+    let span = tracing::info_span!(
+        "shopify_webhook",
+        topic = tracing::field::Empty,
+        shop = tracing::field::Empty
+    );
     let (topic_label, outcome, response) = handle(&req, &body, &state).instrument(span).await;
     let m = &state.metrics;
     m.webhooks.with_label_values(&[topic_label, outcome]).inc();
-    m.latency.with_label_values(&[outcome]).observe(started.elapsed().as_secs_f64());
+    m.latency
+        .with_label_values(&[outcome])
+        .observe(started.elapsed().as_secs_f64());
     response
 }
 
@@ -69,10 +83,24 @@ async fn handle(
     let headers = req.headers();
     // 2. Signature first, on the raw bytes, before any parsing. The header is compared
     // untrimmed: Shopify's library rejects surrounding white space too.
-    let signature = headers.get(HMAC).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let signature = headers
+        .get(HMAC)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     if !state.secrets.verify(signature, body) {
-        tracing::debug!(reason = if body.is_empty() { "empty body" } else { "signature" }, "Webhook rejected: unauthorized.");
-        return ("unknown", "unauthorized", HttpResponse::Unauthorized().finish());
+        tracing::debug!(
+            reason = if body.is_empty() {
+                "empty body"
+            } else {
+                "signature"
+            },
+            "Webhook rejected: unauthorized."
+        );
+        return (
+            "unknown",
+            "unauthorized",
+            HttpResponse::Unauthorized().finish(),
+        );
     }
 
     // 3. Required headers.
@@ -84,7 +112,11 @@ async fn handle(
     }
     if !missing.is_empty() {
         let reason = format!("missing header(s): {}", missing.join(", "));
-        return ("unknown", "bad_request", bad_request("missing_headers", reason));
+        return (
+            "unknown",
+            "bad_request",
+            bad_request("missing_headers", reason),
+        );
     }
     let (Some(topic_name), Some(shop), Some(webhook_id), Some(api_version)) = (
         header(headers, TOPIC),
@@ -92,18 +124,30 @@ async fn handle(
         header(headers, WEBHOOK_ID),
         header(headers, API_VERSION),
     ) else {
-        return ("unknown", "bad_request", bad_request("missing_headers", "missing header".into()));
+        return (
+            "unknown",
+            "bad_request",
+            bad_request("missing_headers", "missing header".into()),
+        );
     };
     let shop = match validate_shop_domain(shop) {
         Ok(shop) => shop,
         Err(error) => {
             let reason = format!("X-Shopify-Shop-Domain: {error}");
-            return ("unknown", "bad_request", bad_request("invalid_shop_domain", reason));
+            return (
+                "unknown",
+                "bad_request",
+                bad_request("invalid_shop_domain", reason),
+            );
         }
     };
     if webhook_id.len() > 255 {
         let reason = "X-Shopify-Webhook-Id: longer than 255 characters".to_owned();
-        return ("unknown", "bad_request", bad_request("invalid_header", reason));
+        return (
+            "unknown",
+            "bad_request",
+            bad_request("invalid_header", reason),
+        );
     }
 
     // 4. Topics we do not handle are acknowledged (they are signed, so they are Shopify's)
@@ -119,21 +163,32 @@ async fn handle(
     span.record("shop", shop.as_str());
 
     // 5 + 6a. Parse for the topic, normalize and hash.
-    let ctx = Context { shop_domain: &shop, shop_country: state.shop_country.as_deref() };
+    let ctx = Context {
+        shop_domain: &shop,
+        shop_country: state.shop_country.as_deref(),
+    };
     let event = match events::from_webhook(topic, body, &ctx) {
         Ok(event) => event,
         Err(error) => {
             // The reason goes back to the sender only; logs get no payload values.
             tracing::info!(shop = %shop, topic = label, webhook_id, "Webhook rejected: payload does not fit its topic.");
-            return (label, "bad_request", bad_request("invalid_payload", error.to_string()));
+            return (
+                label,
+                "bad_request",
+                bad_request("invalid_payload", error.to_string()),
+            );
         }
     };
     for invalid in invalid_fields(&event) {
-        state.metrics.invalid_fields.with_label_values(&[invalid.field.as_ref()]).inc();
+        state
+            .metrics
+            .invalid_fields
+            .with_label_values(&[invalid.field.as_ref()])
+            .inc();
     }
     let envelope = Envelope {
         schema_version: SCHEMA_VERSION,
-        message_id: webhook_id.to_owned(),
+        message_id: shopify_message_id(webhook_id),
         shop_domain: shop,
         topic: label.to_owned(),
         event_id: header(headers, EVENT_ID).map(str::to_owned),
@@ -167,7 +222,11 @@ async fn handle(
     let waited = confirm_started.elapsed().as_secs_f64();
     match result {
         Ok(()) => {
-            state.metrics.confirm.with_label_values(&["ack"]).observe(waited);
+            state
+                .metrics
+                .confirm
+                .with_label_values(&["ack"])
+                .observe(waited);
             tracing::debug!(shop = %envelope.shop_domain, topic = label, webhook_id, "Webhook accepted.");
             let body = serde_json::json!({"status": "accepted"});
             (label, "accepted", HttpResponse::Ok().json(body))
@@ -179,7 +238,11 @@ async fn handle(
                 PublishError::Nacked => "nack",
                 _ => "error",
             };
-            state.metrics.confirm.with_label_values(&[result]).observe(waited);
+            state
+                .metrics
+                .confirm
+                .with_label_values(&[result])
+                .observe(waited);
             tracing::warn!(
                 shop = %envelope.shop_domain, topic = label, webhook_id,
                 error.message = %error,

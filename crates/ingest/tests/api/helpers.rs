@@ -62,8 +62,9 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(opts: Spawn) -> TestApp {
     audience_runtime::telemetry::init_for_tests();
     let prefix = format!("t-{}.", uuid::Uuid::new_v4().simple());
-    let mut settings = IngestSettings::for_tests(&opts.secrets, &amqp_url(&opts.amqp_addr), &prefix)
-        .expect("valid secrets");
+    let mut settings =
+        IngestSettings::for_tests(&opts.secrets, &amqp_url(&opts.amqp_addr), &prefix)
+            .expect("valid secrets");
     if let Some(max) = opts.max_body_bytes {
         settings.max_body_bytes = max;
     }
@@ -78,7 +79,10 @@ pub async fn spawn_app_with(opts: Spawn) -> TestApp {
     TestApp {
         address,
         prefix,
-        client: reqwest::Client::builder().timeout(Duration::from_secs(10)).build().expect("client"),
+        client: reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .expect("client"),
         shutdown,
         server: Some(server),
         broker,
@@ -87,7 +91,10 @@ pub async fn spawn_app_with(opts: Spawn) -> TestApp {
 
 impl TestApp {
     pub async fn wait_ready(&self) {
-        assert!(self.broker.wait_ready(Duration::from_secs(20)).await, "broker never became ready");
+        assert!(
+            self.broker.wait_ready(Duration::from_secs(20)).await,
+            "broker never became ready"
+        );
     }
 
     /// POSTs a webhook with Shopify's headers, signed with `SECRET`.
@@ -96,7 +103,12 @@ impl TestApp {
         self.post_webhook_signed(topic, body, &sig).await
     }
 
-    pub async fn post_webhook_signed(&self, topic: &str, body: &[u8], signature: &str) -> reqwest::Response {
+    pub async fn post_webhook_signed(
+        &self,
+        topic: &str,
+        body: &[u8],
+        signature: &str,
+    ) -> reqwest::Response {
         self.client
             .post(format!("{}/webhooks/shopify", self.address))
             .header("Content-Type", "application/json")
@@ -156,7 +168,9 @@ impl TestApp {
 
 /// Deletes a prefixed topology.
 pub async fn cleanup(prefix: &str) {
-    if let Ok(conn) = Connection::connect(&amqp_url(AMQP_HOST), ConnectionProperties::default()).await {
+    if let Ok(conn) =
+        Connection::connect(&amqp_url(AMQP_HOST), ConnectionProperties::default()).await
+    {
         if let Ok(channel) = conn.create_channel().await {
             let _ = audience_messaging::topology::delete(&channel, &Topology::new(prefix)).await;
         }
@@ -202,15 +216,24 @@ impl ChaosProxy {
         let up = Arc::new(AtomicBool::new(true));
         let delay_ms = Arc::new(AtomicU64::new(0));
         let (cut, _) = watch::channel(0u64);
-        let proxy = Self { addr, up: up.clone(), delay_ms: delay_ms.clone(), cut: cut.clone() };
+        let proxy = Self {
+            addr,
+            up: up.clone(),
+            delay_ms: delay_ms.clone(),
+            cut: cut.clone(),
+        };
         tokio::spawn(async move {
             loop {
-                let Ok((mut client, _)) = listener.accept().await else { return };
+                let Ok((mut client, _)) = listener.accept().await else {
+                    return;
+                };
                 if !up.load(Ordering::SeqCst) {
                     let _ = client.shutdown().await;
                     continue;
                 }
-                let Ok(server) = TcpStream::connect(upstream).await else { continue };
+                let Ok(server) = TcpStream::connect(upstream).await else {
+                    continue;
+                };
                 let mut cut_rx = cut.subscribe();
                 let delay = delay_ms.clone();
                 tokio::spawn(async move {
@@ -260,6 +283,7 @@ impl ChaosProxy {
     }
 
     pub fn set_delay(&self, delay: Duration) {
-        self.delay_ms.store(delay.as_millis() as u64, Ordering::SeqCst);
+        self.delay_ms
+            .store(delay.as_millis() as u64, Ordering::SeqCst);
     }
 }

@@ -2,5 +2,5 @@
 //! under its own topology prefix.
 
 mod helpers;
-mod webhooks;
 mod resilience;
+mod webhooks;
