@@ -10,7 +10,7 @@ use audience_core::normalize::{self, Field, NormalizeError};
 use serde::Deserialize;
 
 /// Vectors whose `spec` (computed with libphonenumber metadata 9.0.43) may differ from what the
-/// `phonenumber` crate's older metadata says, as `(id, reason)`. Only metadata differences belong
+/// `rlibphonenumber` crate's metadata (9.0.42) says, as `(id, reason)`. Only metadata differences belong
 /// here, each with the number range that changed. Currently none: every phone vector agrees.
 const METADATA_DIFFERENCES: &[(&str, &str)] = &[];
 

@@ -1,75 +1,120 @@
 //! The `ph` rule: a phone number becomes its E.164 digits (no `+`) when libphonenumber's
 //! metadata says it is a *valid* number, else `invalid phone`.
 //!
-//! Parsing and validation are the `phonenumber` crate (a Rust port of libphonenumber; its
-//! metadata release is in its version, `+9.0.33` at the time of writing, while the vectors'
-//! `spec` column was computed with 9.0.43). The crate already applies the region's trunk prefix
-//! and international (IDD) prefix (`00` in gb/de/fr, `011` in us/ca, so `001 212 555 0149` + us
-//! is not read as international), drops extensions (`x123`, `ext. 123`, `#123`) and maps vanity
-//! letters to keypad digits (`1-800-FLOWERS`). What it does not do, and this module does around
-//! it:
+//! Parsing and validation are the `rlibphonenumber` crate (a port of libphonenumber 9.0.8's C++
+//! code; its metadata release is in its README, 9.0.42 for crate 2.2.15, while the vectors'
+//! `spec` column was computed with 9.0.43). It applies the region's trunk prefix and
+//! international (IDD) prefix (`00` in gb/de/fr, `011` in us/ca, so `001 212 555 0149` + us is
+//! not read as international), drops extensions (`x123`, `ext. 123`, `#123`) and maps vanity
+//! letters to keypad digits (`1-800-FLOWERS`).
 //!
-//! - Its syntax check accepts ASCII digits only (full-width `４１５５５５０１００` fails with
-//!   `NoNumber`), so every Unicode decimal digit (general category Nd) is converted to ASCII
-//!   first.
+//! Why this crate and not `phonenumber` 0.3.10 (used until now): that crate sends every regex
+//! match through one global `Mutex<LruCache>` of 100 compiled regexes, so concurrent callers
+//! serialize, and once a mix of countries needs more than 100 patterns every match recompiles
+//! its regex. `rlibphonenumber` compiles each metadata regex once, lazily, into a `OnceLock`
+//! beside the metadata: no lock on the hot path and nothing to evict. Measured on this 2-core
+//! machine (release build, CPU time per number, one thread; `phone_parse_cost` below measures
+//! this module):
+//!
+//! | input | `phonenumber` 0.3.10 | `rlibphonenumber` 2.2.15 |
+//! | --- | --- | --- |
+//! | the 49 phone vectors in a loop (15 regions) | ~1,300 µs (LRU thrash) | ~1.9 µs |
+//! | a 5-number, 5-region mix | ~9 µs | ~1.6 µs |
+//! | `+1` E.164 input | ~6.4 µs | ~1.2 µs; ~0.3 µs with the fast path below |
+//!
+//! With two threads at once, `phonenumber`'s wall time per number nearly doubled (`+1` E.164:
+//! 7.2 → 13.1 µs, the lock serializing them); `rlibphonenumber`'s rose by about a quarter
+//! (1.2 → 1.5 µs, two busy threads on two cores), with no lock between them.
+//!
+//! What the crate does not do, and this module does around it:
+//!
+//! - Every Unicode decimal digit (general category Nd) is converted to ASCII first, so the
+//!   no-region rule below and the fast path see plain digits.
 //! - With no known region, the specification's own reading applies: a leading `+` (or `00`, read
 //!   as `+`) is parsed as international; otherwise a value without letters has its digits read
 //!   as an international number (Meta's example `16505551212`); anything else is invalid.
-//! - The E.164 digits are built from the parsed country code and national number instead of
-//!   going through the crate's formatter (same result, one allocation less).
+//! - `+1` followed by exactly ten ASCII digits, the first 2–9 (E.164, as in Shopify's
+//!   `customer.phone`),
+//!   skips the parser: for such input libphonenumber's parse yields country code 1 and those
+//!   ten digits (the national prefix `1` cannot match a leading 2–9, and `+` overrides the
+//!   default region), so the number is built directly and still goes through
+//!   `is_valid_number`. A test checks that the parser builds the same number.
+//! - The E.164 digits are built from the parsed country code and national significant number
+//!   instead of going through the crate's formatter (same result, checked by a test).
 //!
 //! Known metadata differences against the vectors: none (every phone vector agrees with
-//! metadata 9.0.33). A number allocated between the two metadata releases would differ; the
-//! vectors test keeps an allow-list for that case, currently empty.
+//! metadata 9.0.42). A number allocated or withdrawn between the two releases would differ (one
+//! known: `+263 1312345`, Zimbabwe, valid in 9.0.42 and invalid in 9.0.43, not in the vectors);
+//! the vectors test keeps an allow-list for that case, currently empty.
 //!
-//! Cost (release build, this 2-core machine, `phone_parse_cost` below): about 10 µs per number
-//! on a mix of regions, 5–12 µs for a `+1` number, almost all of it in `is_valid`, which tries
-//! the number against every region sharing the calling code (25 for `+1`). The crate funnels
-//! every regex match through one global `Mutex<LruCache>` of compiled regexes (capacity 100), so
-//! concurrent callers serialize: with two threads normalizing at once the cost per number roughly
-//! doubled (about 22 µs). Upstream removed that cache (whisperfish/rust-phonenumber #102, for
-//! issue #103) after 0.3.10, the newest release at the time of writing; bump when it is released.
+//! The crate's `PHONE_NUMBER_UTIL` decodes its metadata on first use (about 5–13 ms, once per
+//! process), and each region's regexes compile on that region's first number.
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
-use phonenumber::{PhoneNumber, country};
+use rlibphonenumber::{PHONE_NUMBER_UTIL, PhoneNumber, Region};
 
 use super::text::{decimal_digit_value, is_letter};
 
 /// The E.164 digits (no `+`) of a prepared value, or `None` when it is not a valid number.
 ///
-/// `region` is the upper-case ISO alpha-2 default region, already checked to exist in the
-/// crate's metadata (see [`region_id`]); `None` when the context country is unknown.
-pub(super) fn e164_digits(value: &str, region: Option<country::Id>) -> Option<String> {
+/// `region` is the default region, already checked to have metadata (see [`region_id`]);
+/// `None` when the context country is unknown.
+pub(super) fn e164_digits(value: &str, region: Option<Region>) -> Option<String> {
     let value = ascii_digits(value);
+    if let Some(number) = nanp_e164(&value) {
+        return PHONE_NUMBER_UTIL
+            .is_valid_number(&number)
+            .then(|| value[1..].to_owned());
+    }
     let number = match region {
-        Some(id) => phonenumber::parse(Some(id), value.as_ref()).ok()?,
+        Some(region) => PHONE_NUMBER_UTIL.parse(value.as_ref(), Some(region)).ok()?,
         None => parse_without_region(&value)?,
     };
-    if !number.is_valid() {
+    if !PHONE_NUMBER_UTIL.is_valid_number(&number) {
         return None;
     }
     Some(e164_without_plus(&number))
 }
 
-/// The crate's region id for a lower-case ISO alpha-2 code, if its metadata knows the region.
-pub(super) fn region_id(alpha2: &str) -> Option<country::Id> {
-    let upper = alpha2.to_ascii_uppercase();
-    let id: country::Id = upper.parse().ok()?;
-    // The id enum lists CLDR regions; a default region is only useful when it has metadata.
-    phonenumber::metadata::DATABASE
-        .by_id(id.as_ref())
-        .map(|_| id)
+/// The crate's region for a lower-case ISO alpha-2 code, if its metadata knows the region.
+pub(super) fn region_id(alpha2: &str) -> Option<Region> {
+    // `from_code` upper-cases and maps any two ASCII letters to a variant; a default region is
+    // only useful when it has metadata, which is exactly when it has a calling code.
+    let region = Region::from_code(alpha2).ok()?;
+    PHONE_NUMBER_UTIL
+        .get_country_code_for_region(region)
+        .map(|_| region)
+}
+
+/// `+1` and ten ASCII digits starting 2–9: the number libphonenumber's parser would build, without
+/// running it (see the module doc). `None` for any other input.
+fn nanp_e164(value: &str) -> Option<PhoneNumber> {
+    let digits = value.strip_prefix("+1")?.as_bytes();
+    if digits.len() != 10
+        || !matches!(digits[0], b'2'..=b'9')
+        || !digits.iter().all(u8::is_ascii_digit)
+    {
+        return None;
+    }
+    let national_number = digits
+        .iter()
+        .fold(0_u64, |n, d| n * 10 + u64::from(d - b'0'));
+    Some(PhoneNumber {
+        country_code: 1,
+        national_number,
+        ..PhoneNumber::default()
+    })
 }
 
 /// The specification's rules when no region is known.
 fn parse_without_region(value: &str) -> Option<PhoneNumber> {
     if value.starts_with(['+', '\u{ff0b}']) {
-        return phonenumber::parse(None, value).ok();
+        return PHONE_NUMBER_UTIL.parse(value, None).ok();
     }
     if let Some(rest) = value.strip_prefix("00") {
-        return phonenumber::parse(None, format!("+{rest}")).ok();
+        return PHONE_NUMBER_UTIL.parse(format!("+{rest}"), None).ok();
     }
     if value.chars().any(is_letter) {
         return None;
@@ -80,7 +125,7 @@ fn parse_without_region(value: &str) -> Option<PhoneNumber> {
     if international.len() == 1 {
         return None;
     }
-    phonenumber::parse(None, &international).ok()
+    PHONE_NUMBER_UTIL.parse(&international, None).ok()
 }
 
 /// Replaces every non-ASCII Unicode decimal digit with its ASCII digit; borrows when there is
@@ -100,23 +145,22 @@ fn ascii_digits(value: &str) -> Cow<'_, str> {
     )
 }
 
-/// `<country code><national number>`, the national number with its significant leading zeros
+/// `<country code><national significant number>`, the latter with its significant leading zeros
 /// (Italian fixed lines): E.164 without the `+`.
 fn e164_without_plus(number: &PhoneNumber) -> String {
-    let national = number.national();
-    let mut out = String::with_capacity(16);
+    let national = rlibphonenumber::get_national_significant_number_owned(number);
+    let mut out = String::with_capacity(3 + national.len());
     // Writing to a String cannot fail.
-    let _ = write!(out, "{}", number.code().value());
-    for _ in 0..national.zeros() {
-        out.push('0');
-    }
-    let _ = write!(out, "{}", national.value());
+    let _ = write!(out, "{}", number.country_code);
+    out.push_str(&national);
     out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use rlibphonenumber::PhoneNumberFormat;
 
     fn ph(value: &str, region: Option<&str>) -> Option<String> {
         e164_digits(value, region.and_then(region_id))
@@ -223,52 +267,138 @@ mod tests {
     }
 
     #[test]
-    fn e164_digits_match_the_crates_formatter() {
-        for (value, region) in [
-            ("06 6982 1234", "it"),
-            ("(11) 91234-5678", "br"),
-            ("03-1234-5678", "jp"),
+    fn e164_input_with_and_without_the_fast_path() {
+        assert_eq!(ph("+13125551212", None).as_deref(), Some("13125551212"));
+        assert_eq!(
+            ph("+13125551212", Some("gb")).as_deref(),
+            Some("13125551212")
+        );
+        assert_eq!(
+            ph("+16505551212", Some("us")).as_deref(),
+            Some("16505551212")
+        );
+        // N11 area codes are not allocated: the fast path still validates.
+        assert_eq!(ph("+12115550123", None), None);
+        // Area codes never start with 0 or 1; such input takes the parser, and is invalid.
+        assert_eq!(ph("+11005550123", None), None);
+        assert_eq!(ph("+1312555121", None), None);
+        assert_eq!(ph("+131255512123", None), None);
+        // Other forms take the parser.
+        assert_eq!(ph("+1 312 555 1212", None).as_deref(), Some("13125551212"));
+        assert_eq!(ph("+442079460958", None).as_deref(), Some("442079460958"));
+        assert_eq!(ph("+390669821234", None).as_deref(), Some("390669821234"));
+    }
+
+    /// The fast path must build exactly the number the parser builds, valid or not.
+    #[test]
+    fn nanp_fast_path_builds_what_the_parser_builds() {
+        // A deterministic spread over all 2-9 leading digits and the rest of the range.
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for i in 0..4000_u64 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let national = 2_000_000_000 + (x % 8_000_000_000);
+            let value = format!("+1{national}");
+            let fast = nanp_e164(&value).expect("fast path applies");
+            let region = [None, Some(Region::US), Some(Region::GB)][(i % 3) as usize];
+            let parsed = PHONE_NUMBER_UTIL.parse(&value, region).expect("parses");
+            assert_eq!(fast, parsed, "{value}");
+        }
+        for value in [
+            "+1",
+            "+12",
+            "+10005550100",
+            "+1312555121x",
+            "+1 3125551212",
+            "+23125551212",
         ] {
-            let number = phonenumber::parse(region_id(region), value).expect("parses");
-            let formatted = number.format().mode(phonenumber::Mode::E164).to_string();
+            assert!(nanp_e164(value).is_none(), "{value}");
+        }
+    }
+
+    /// Every region's example numbers parse and validate in national and international form,
+    /// and our E.164 digits agree with the crate's own E.164 formatter. This also compiles the
+    /// metadata regexes those paths use (an invalid one would panic inside the crate).
+    #[test]
+    fn example_numbers_of_every_region_round_trip() {
+        let mut regions: Vec<Region> = PHONE_NUMBER_UTIL.get_supported_regions().collect();
+        regions.sort();
+        assert!(regions.len() > 240, "{} regions", regions.len());
+        for region in regions {
+            let alpha2 = region.to_string().to_ascii_lowercase();
+            assert_eq!(region_id(&alpha2), Some(region));
+            let Ok(example) = PHONE_NUMBER_UTIL.get_example_number(region) else {
+                continue;
+            };
+            let formatted = PHONE_NUMBER_UTIL.format(&example, PhoneNumberFormat::E164);
+            let expected = formatted.strip_prefix('+').expect("E.164 starts with +");
+            assert_eq!(e164_without_plus(&example), expected, "{region}");
+            let national = PHONE_NUMBER_UTIL.format(&example, PhoneNumberFormat::National);
             assert_eq!(
-                formatted.strip_prefix('+'),
-                Some(e164_without_plus(&number).as_str())
+                ph(&national, Some(&alpha2)).as_deref(),
+                Some(expected),
+                "{region} {national}"
+            );
+            assert_eq!(
+                ph(&formatted, None).as_deref(),
+                Some(expected),
+                "{region} {formatted}"
             );
         }
     }
 
     #[test]
     fn regions_without_metadata_are_unknown() {
-        assert!(region_id("us").is_some());
+        assert_eq!(region_id("us"), Some(Region::US));
+        assert_eq!(region_id("GB"), Some(Region::GB));
         assert!(region_id("zz").is_none());
         assert!(region_id("u1").is_none());
+        assert!(region_id("001").is_none());
+        assert!(region_id("usa").is_none());
     }
 
-    /// Measures the cost of one phone normalization. Run with
+    /// Measures the cost of one phone normalization, on one thread and on two at once. Run with
     /// `cargo test -p audience-core --release --lib -- --ignored --nocapture phone_parse_cost`.
     #[test]
     #[ignore = "timing, not a check; run by hand in release mode"]
     fn phone_parse_cost() {
-        let cases = [
+        let mixed = [
             ("(415) 555-0100", Some("us")),
             ("020 7946 0958", Some("gb")),
             ("+49 (0)30 1234567", Some("de")),
             ("0491 570 156", Some("au")),
             ("16505551212", None),
         ];
-        let regions: Vec<_> = cases
-            .iter()
-            .map(|(v, r)| (*v, r.and_then(region_id)))
-            .collect();
-        let rounds = 2_000_u32;
-        let start = std::time::Instant::now();
-        for _ in 0..rounds {
-            for (value, region) in &regions {
-                std::hint::black_box(e164_digits(value, *region));
-            }
+        let e164 = [
+            ("+13125551212", Some("us")),
+            ("+14155550100", Some("us")),
+            ("+16505551212", None),
+            ("+12125550148", Some("ca")),
+        ];
+        for (label, cases) in [("5-region mix", &mixed[..]), ("+1 E.164", &e164[..])] {
+            let cases: Vec<_> = cases
+                .iter()
+                .map(|(v, r)| (*v, r.and_then(region_id)))
+                .collect();
+            let rounds = 20_000_u32;
+            let per_number = || {
+                let start = std::time::Instant::now();
+                for _ in 0..rounds {
+                    for (value, region) in &cases {
+                        std::hint::black_box(e164_digits(value, *region));
+                    }
+                }
+                start.elapsed() / (rounds * u32::try_from(cases.len()).expect("small"))
+            };
+            per_number();
+            let one = per_number();
+            let two = std::thread::scope(|s| {
+                let a = s.spawn(per_number);
+                let b = s.spawn(per_number);
+                [a.join().expect("thread"), b.join().expect("thread")]
+            });
+            println!("{label}: {one:?} per number; two threads at once: {two:?} per number each");
         }
-        let per = start.elapsed() / (rounds * u32::try_from(regions.len()).expect("small"));
-        println!("phone normalization: {per:?} per number");
     }
 }
