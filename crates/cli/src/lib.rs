@@ -5,8 +5,11 @@
 //! Subcommands:
 //! - [`hash`]: normalize and hash customer data exactly as the services do before sending it to
 //!   Meta, one JSON line in, one JSON line out.
+//! - [`segments`]: each customer of a shop with segment, counted orders, spend and last order
+//!   time, and the count per segment, from the segmenter's database.
 
 pub mod hash;
+pub mod segments;
 
 use std::io::{self, IsTerminal as _, Write as _};
 use std::process::ExitCode;
@@ -28,12 +31,16 @@ pub enum Command {
     /// Normalize and SHA-256-hash customer data the way it is sent to Meta (JSON lines on stdin).
     #[command(long_about = hash::LONG_ABOUT, after_help = hash::EXIT_STATUS)]
     Hash,
+    /// List a shop's customers with their lifecycle segment, and the count per segment.
+    #[command(after_help = segments::EXIT_STATUS)]
+    Segments(segments::SegmentsArgs),
 }
 
 /// Runs a parsed command line and returns the process exit code.
 pub fn execute(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Hash => run_hash(),
+        Command::Segments(args) => segments::execute(&args),
     }
 }
 

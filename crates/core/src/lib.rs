@@ -11,6 +11,7 @@
 //! This crate has no I/O dependencies (no lapin, diesel, actix-web or reqwest); `make lint`
 //! checks that.
 
+pub mod dispatch;
 pub mod envelope;
 pub mod events;
 pub mod normalize;

@@ -10,6 +10,7 @@
 //!   the dead-letter queue, with the reason in the headers.
 //! - [`trace`]: inject and extract `traceparent`/`tracestate` in AMQP headers.
 
+pub mod batch;
 pub mod broker;
 pub mod consumer;
 pub mod publisher;

@@ -1,0 +1,4 @@
+DROP TABLE tombstones;
+DROP TABLE refunds;
+DROP TABLE orders;
+DROP TABLE customers;

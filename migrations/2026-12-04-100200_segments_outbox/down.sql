@@ -1,0 +1,3 @@
+DROP TABLE outbox;
+DROP TABLE processed_messages;
+DROP TABLE segment_transitions;
