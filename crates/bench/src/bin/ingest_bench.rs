@@ -146,9 +146,7 @@ async fn drain(queue: String, stop: Arc<AtomicBool>) -> anyhow::Result<u64> {
         match tokio::time::timeout(Duration::from_millis(200), consumer.next()).await {
             Ok(Some(Ok(delivery))) => {
                 n += 1;
-                if n % 100 == 0 {
-                    delivery.ack(BasicAckOptions { multiple: true }).await?;
-                } else if stop.load(Ordering::Relaxed) {
+                if n.is_multiple_of(100) || stop.load(Ordering::Relaxed) {
                     delivery.ack(BasicAckOptions { multiple: true }).await?;
                 }
             }

@@ -57,8 +57,8 @@ fn personal_strings(value: &serde_json::Value, out: &mut BTreeSet<String>) {
                 if let serde_json::Value::String(s) = v {
                     // `name` is personal only inside addresses/customers; order names (#1001),
                     // line-item titles and shop names are not. Only keep person-shaped names.
-                    let personal = KEYS.contains(&k.as_str())
-                        && !(k == "name" && !map.contains_key("address1"));
+                    let personal =
+                        KEYS.contains(&k.as_str()) && (k != "name" || map.contains_key("address1"));
                     if personal && s.trim().len() >= 3 {
                         out.insert(s.clone());
                     }
