@@ -452,6 +452,10 @@ async fn main() -> anyhow::Result<()> {
     }
     println!();
     println!(
+        "CPU per request: the ingest process's own for the ingest rows; for the raw row, this"
+    );
+    println!("benchmark process (lapin publisher and drain consumer) during that phase.");
+    println!(
         "ingest full speed / raw confirmed publish = {:.2}",
         full.rate() / raw.rate()
     );
