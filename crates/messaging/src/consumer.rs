@@ -134,24 +134,8 @@ pub async fn dead_letter(
     headers.push((ERROR_KIND_HEADER.to_owned(), kind.to_owned()));
     headers.push((ORIGINAL_QUEUE_HEADER.to_owned(), queue.name.clone()));
     headers.push((ERROR_AT_HEADER.to_owned(), now_rfc3339()));
-    let message_id = message_id(delivery).unwrap_or_default();
-    publisher
-        .publish(Outgoing {
-            exchange: &topology.dead_letter_exchange(),
-            routing_key: &queue.name,
-            body: &delivery.data,
-            message_id: &message_id,
-            headers: headers
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.clone()))
-                .collect(),
-        })
-        .await?;
-    delivery
-        .ack(BasicAckOptions::default())
-        .await
-        .map_err(PublishError::Channel)?;
-    Ok(())
+    let exchange = topology.dead_letter_exchange();
+    move_delivery(publisher, delivery, &exchange, &queue.name, &headers).await
 }
 
 /// Sends `delivery` to the retry tier for its attempt count (it comes back to the work queue
@@ -173,11 +157,31 @@ pub async fn retry_later(
     ));
     headers.push((ERROR_REASON_HEADER.to_owned(), truncate(reason, 1000)));
     headers.push((ERROR_KIND_HEADER.to_owned(), "transient".to_owned()));
+    // The default exchange routes by queue name.
+    move_delivery(
+        publisher,
+        delivery,
+        "",
+        queue.retry_queue(attempt),
+        &headers,
+    )
+    .await
+}
+
+/// Publishes a copy of `delivery` (same body and message id, with `headers`) and acks the
+/// original only once the broker has confirmed the copy.
+async fn move_delivery(
+    publisher: &Publisher,
+    delivery: &Delivery,
+    exchange: &str,
+    routing_key: &str,
+    headers: &[(String, String)],
+) -> Result<(), PublishError> {
     let message_id = message_id(delivery).unwrap_or_default();
     publisher
         .publish(Outgoing {
-            exchange: "",
-            routing_key: queue.retry_queue(attempt),
+            exchange,
+            routing_key,
             body: &delivery.data,
             message_id: &message_id,
             headers: headers
