@@ -62,6 +62,20 @@ pub enum StoreEvent {
 }
 
 impl StoreEvent {
+    /// The event's hashed match keys, for the kinds that carry personal data.
+    pub fn user_data(&self) -> Option<&UserData> {
+        match self {
+            StoreEvent::Customer(event) => Some(&event.user_data),
+            StoreEvent::Order(event) => Some(&event.user_data),
+            StoreEvent::CustomerDataRequest(event) => Some(&event.user_data),
+            StoreEvent::CustomerRedact(event) => Some(&event.user_data),
+            StoreEvent::CustomerDeleted { .. }
+            | StoreEvent::Refund(_)
+            | StoreEvent::AppUninstalled(_)
+            | StoreEvent::ShopRedact(_) => None,
+        }
+    }
+
     /// The customer the event is about, if any (for tombstone checks).
     pub fn customer_id(&self) -> Option<u64> {
         match self {

@@ -16,7 +16,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::HeaderMap;
 use actix_web::{HttpRequest, HttpResponse, post, web};
 use audience_core::envelope::{Envelope, SCHEMA_VERSION, shopify_message_id, validate_shop_domain};
-use audience_core::events::{self, Context, InvalidField, StoreEvent};
+use audience_core::events::{self, Context};
 use audience_core::shopify::Topic;
 use audience_messaging::{Outgoing, PublishError};
 use chrono::{DateTime, Utc};
@@ -179,11 +179,15 @@ async fn handle(
             );
         }
     };
-    for invalid in invalid_fields(&event) {
+    // Fields left out as malformed are counted (never logged: they are personal data).
+    let invalid = event
+        .user_data()
+        .map_or(&[][..], |u| u.invalid_fields.as_slice());
+    for field in invalid {
         state
             .metrics
             .invalid_fields
-            .with_label_values(&[invalid.field.as_ref()])
+            .with_label_values(&[field.field.as_ref()])
             .inc();
     }
     let envelope = Envelope {
@@ -254,17 +258,6 @@ async fn handle(
                 .json(body);
             (label, "unavailable", response)
         }
-    }
-}
-
-/// The personal-data fields the event left out as malformed (counted, never logged).
-fn invalid_fields(event: &StoreEvent) -> &[InvalidField] {
-    match event {
-        StoreEvent::Customer(e) => &e.user_data.invalid_fields,
-        StoreEvent::Order(e) => &e.user_data.invalid_fields,
-        StoreEvent::CustomerDataRequest(e) => &e.user_data.invalid_fields,
-        StoreEvent::CustomerRedact(e) => &e.user_data.invalid_fields,
-        _ => &[],
     }
 }
 
