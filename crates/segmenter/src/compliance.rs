@@ -188,6 +188,22 @@ async fn erase_customer(
     Ok(())
 }
 
+/// The customers a compliance request names: its customer id, else every customer of the shop
+/// whose hashed email or phone matches the request's.
+async fn named_customers(
+    conn: &mut AsyncPgConnection,
+    shop: &ShopRow,
+    customer_id: Option<u64>,
+    user_data: &UserData,
+) -> Result<Vec<i64>, TxError> {
+    if let Some(id) = customer_id {
+        return Ok(vec![db_id(id, "customer id")?]);
+    }
+    let emails = user_data.em.iter().map(|h| h.as_str().to_owned()).collect();
+    let phones = user_data.ph.iter().map(|h| h.as_str().to_owned()).collect();
+    Ok(db::compliance::customers_by_hashes(conn, shop.shop_id, emails, phones).await?)
+}
+
 /// `customers/redact`: the named customer (or those matching the hashed email or phone) and the
 /// listed orders. Returns how many customers were erased.
 async fn redact_customer(
@@ -195,24 +211,7 @@ async fn redact_customer(
     shop: &ShopRow,
     event: &CustomerRedactEvent,
 ) -> Result<usize, TxError> {
-    let customers = match event.customer_id {
-        Some(id) => vec![db_id(id, "customer id")?],
-        None => {
-            let emails = event
-                .user_data
-                .em
-                .iter()
-                .map(|h| h.as_str().to_owned())
-                .collect();
-            let phones = event
-                .user_data
-                .ph
-                .iter()
-                .map(|h| h.as_str().to_owned())
-                .collect();
-            db::compliance::customers_by_hashes(conn, shop.shop_id, emails, phones).await?
-        }
-    };
+    let customers = named_customers(conn, shop, event.customer_id, &event.user_data).await?;
     for customer_id in &customers {
         erase_customer(conn, shop, *customer_id).await?;
     }
@@ -234,24 +233,7 @@ async fn export_customer(
     event: &CustomerDataRequestEvent,
     now: DateTime<Utc>,
 ) -> Result<i64, TxError> {
-    let customers = match event.customer_id {
-        Some(id) => vec![db_id(id, "customer id")?],
-        None => {
-            let emails = event
-                .user_data
-                .em
-                .iter()
-                .map(|h| h.as_str().to_owned())
-                .collect();
-            let phones = event
-                .user_data
-                .ph
-                .iter()
-                .map(|h| h.as_str().to_owned())
-                .collect();
-            db::compliance::customers_by_hashes(conn, shop.shop_id, emails, phones).await?
-        }
-    };
+    let customers = named_customers(conn, shop, event.customer_id, &event.user_data).await?;
     let mut held = Vec::with_capacity(customers.len());
     for customer_id in &customers {
         let h = db::compliance::held_about(conn, shop.shop_id, *customer_id).await?;
