@@ -454,3 +454,36 @@ async fn health_readiness_and_metrics_answer() {
     assert_eq!(missing.status(), 404);
     app.stop().await.expect("clean stop");
 }
+
+#[tokio::test]
+async fn malformed_personal_fields_are_left_out_and_counted_by_field() {
+    let app = spawn_app().await;
+    app.wait_ready().await;
+    let mut customer: serde_json::Value =
+        serde_json::from_slice(&fixture("customers__create/sample.json")).expect("json");
+    customer["email"] = "not-an-email".into();
+    let body = serde_json::to_vec(&customer).expect("json");
+    assert_eq!(
+        app.post_webhook("customers/create", &body).await.status(),
+        200
+    );
+    let received = app.drain_segmenter_queue().await;
+    assert_eq!(received.len(), 1);
+    let text = String::from_utf8_lossy(&received[0].body).to_string();
+    assert!(text.contains("invalid email"), "the reason travels: {text}");
+    assert!(!text.contains("not-an-email"), "the value does not");
+    let metrics = app
+        .client
+        .get(format!("{}/metrics", app.address))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .unwrap_or_default();
+    assert!(
+        metrics.contains(r#"invalid_field_total{field="em"} 1"#),
+        "{metrics}"
+    );
+    app.stop().await.expect("clean stop");
+}
