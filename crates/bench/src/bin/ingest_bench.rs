@@ -7,12 +7,14 @@
 //!    `orders/create` webhooks of about 7 KiB from a closed-loop client as fast as it answers;
 //! 3. **half**: the same at half of the full-speed rate, paced (open loop).
 //!
-//! A consumer drains the queue during every phase, as the segmenter would. For each phase it
+//! A consumer (its own process, `ingest-bench --drain QUEUE`) drains the queue during every
+//! phase, as the segmenter would. For each phase it
 //! prints throughput, p50/p99 latency and, for ingest, its own CPU time per request (utime +
 //! stime of the ingest process from /proc, divided by the requests it answered).
 //!
 //! Flags: `--seconds N` per phase (default 10), `--connections N` for the HTTP client
-//! (default 64), `--ingest PATH` (default: `ingest` next to this binary).
+//! (default 64; fewer trade throughput for latency, see docs/benchmarks.md), `--ingest PATH`
+//! (default: `ingest` next to this binary).
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -90,6 +92,31 @@ fn order_body() -> anyhow::Result<Vec<u8>> {
         body = serde_json::to_vec(&order)?;
     }
     Ok(body)
+}
+
+/// The size of what ingest publishes for `body`: the envelope with the hashed event.
+fn envelope_bytes(body: &[u8]) -> anyhow::Result<usize> {
+    use audience_core::envelope::{Envelope, SCHEMA_VERSION, shopify_message_id};
+    use audience_core::shopify::Topic;
+    let topic = Topic::parse("orders/create").context("topic")?;
+    let shop = "bench-shop.myshopify.com";
+    let ctx = audience_core::events::Context {
+        shop_domain: shop,
+        shop_country: None,
+    };
+    let payload = audience_core::events::from_webhook(topic, body, &ctx)?;
+    let envelope = Envelope {
+        schema_version: SCHEMA_VERSION,
+        message_id: shopify_message_id("bench-0"),
+        shop_domain: shop.to_owned(),
+        topic: topic.as_str().to_owned(),
+        event_id: None,
+        triggered_at: None,
+        received_at: chrono::Utc::now(),
+        api_version: "2026-10".to_owned(),
+        payload,
+    };
+    Ok(envelope.to_vec()?.len())
 }
 
 fn cpu_ticks(pid: u32) -> anyhow::Result<u64> {
@@ -228,6 +255,7 @@ async fn raw_publish(topology: &Topology, body: &[u8], seconds: u64) -> anyhow::
 struct Ingest {
     child: Child,
     url: String,
+    addr: String,
 }
 
 impl Drop for Ingest {
@@ -259,8 +287,9 @@ async fn start_ingest(path: &PathBuf, prefix: &str) -> anyhow::Result<Ingest> {
                 path.display()
             )
         })?;
-    let url = format!("http://127.0.0.1:{port}");
-    let ingest = Ingest { child, url };
+    let addr = format!("127.0.0.1:{port}");
+    let url = format!("http://{addr}");
+    let ingest = Ingest { child, url, addr };
     let client = reqwest::Client::new();
     for _ in 0..200 {
         if let Ok(r) = client.get(format!("{}/readyz", ingest.url)).send().await
@@ -271,6 +300,74 @@ async fn start_ingest(path: &PathBuf, prefix: &str) -> anyhow::Result<Ingest> {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     bail!("ingest did not become ready")
+}
+
+/// One keep-alive HTTP/1.1 connection of the load generator.
+///
+/// A deliberately lean client (the request head is prepared once, the response is read with
+/// one buffer): the generator shares the machine's two cores with ingest and RabbitMQ, so every
+/// microsecond it spends is taken from them. reqwest, used until now, cost about 60 µs per
+/// request here; this costs a fraction of that.
+struct HttpConnection {
+    stream: tokio::net::TcpStream,
+    buf: Vec<u8>,
+}
+
+impl HttpConnection {
+    async fn open(addr: &str) -> anyhow::Result<Self> {
+        let stream = tokio::net::TcpStream::connect(addr).await?;
+        stream.set_nodelay(true)?;
+        Ok(Self {
+            stream,
+            buf: Vec::with_capacity(4096),
+        })
+    }
+
+    /// Sends one request (`head` ends with the blank line) and returns the response's status.
+    async fn send(&mut self, head: &[u8], body: &[u8]) -> anyhow::Result<u16> {
+        use tokio::io::AsyncWriteExt;
+        let mut request = Vec::with_capacity(head.len() + body.len());
+        request.extend_from_slice(head);
+        request.extend_from_slice(body);
+        self.stream.write_all(&request).await?;
+        self.buf.clear();
+        loop {
+            if let Some(end) = find(&self.buf, b"\r\n\r\n") {
+                let head = std::str::from_utf8(&self.buf[..end])?;
+                let status: u16 = head.split(' ').nth(1).context("status line")?.parse()?;
+                let length: usize = head
+                    .lines()
+                    .find_map(|l| {
+                        let (name, value) = l.split_once(':')?;
+                        name.eq_ignore_ascii_case("content-length")
+                            .then(|| value.trim().parse().ok())?
+                    })
+                    .context("content-length")?;
+                let total = end + 4 + length;
+                while self.buf.len() < total {
+                    self.read_more().await?;
+                }
+                // One request in flight per connection: nothing follows the body.
+                return Ok(status);
+            }
+            self.read_more().await?;
+        }
+    }
+
+    async fn read_more(&mut self) -> anyhow::Result<()> {
+        use tokio::io::AsyncReadExt;
+        let mut chunk = [0u8; 4096];
+        let n = self.stream.read(&mut chunk).await?;
+        if n == 0 {
+            bail!("connection closed by ingest");
+        }
+        self.buf.extend_from_slice(&chunk[..n]);
+        Ok(())
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 /// Sends signed webhooks; `rate` None = closed loop on `connections` connections, Some(r) =
@@ -284,23 +381,22 @@ async fn load(
     name: &'static str,
 ) -> anyhow::Result<Phase> {
     let signature = audience_ingest::signature::sign(SECRET.as_bytes(), &body);
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(connections)
-        .timeout(Duration::from_secs(10))
-        .build()?;
-    let url = format!("{}/webhooks/shopify", ingest.url);
+    let addr = ingest.addr.clone();
     let pid = ingest.child.id();
     let hist = Arc::new(std::sync::Mutex::new(Histogram::<u64>::new(3)?));
     let done = Arc::new(AtomicU64::new(0));
     let failed = Arc::new(AtomicU64::new(0));
     let seq = Arc::new(AtomicU64::new(0));
+    let mut conns = Vec::with_capacity(connections);
+    for _ in 0..connections {
+        conns.push(HttpConnection::open(&addr).await?);
+    }
     let cpu0 = cpu_ticks(pid)?;
     let started = Instant::now();
     let deadline = started + Duration::from_secs(seconds);
     let mut workers = Vec::new();
-    for worker in 0..connections {
-        let (client, url, signature, body) =
-            (client.clone(), url.clone(), signature.clone(), body.clone());
+    for (worker, mut conn) in conns.into_iter().enumerate() {
+        let (signature, body, addr) = (signature.clone(), body.clone(), addr.clone());
         let (hist, done, failed, seq) = (hist.clone(), done.clone(), failed.clone(), seq.clone());
         workers.push(tokio::spawn(async move {
             // Paced: each worker sends every `connections / rate` seconds, offset by its index.
@@ -318,26 +414,30 @@ async fn load(
                     }
                 }
                 let n = seq.fetch_add(1, Ordering::Relaxed);
+                let head = format!(
+                    "POST /webhooks/shopify HTTP/1.1\r\nHost: {addr}\r\n\
+                     Content-Type: application/json\r\nContent-Length: {}\r\n\
+                     X-Shopify-Topic: orders/create\r\nX-Shopify-Hmac-Sha256: {signature}\r\n\
+                     X-Shopify-Shop-Domain: bench-shop.myshopify.com\r\n\
+                     X-Shopify-API-Version: 2026-10\r\nX-Shopify-Webhook-Id: bench-{n}\r\n\r\n",
+                    body.len()
+                );
                 let t0 = Instant::now();
-                let result = client
-                    .post(&url)
-                    .header("Content-Type", "application/json")
-                    .header("X-Shopify-Topic", "orders/create")
-                    .header("X-Shopify-Hmac-Sha256", &signature)
-                    .header("X-Shopify-Shop-Domain", "bench-shop.myshopify.com")
-                    .header("X-Shopify-API-Version", "2026-10")
-                    .header("X-Shopify-Webhook-Id", format!("bench-{n}"))
-                    .body(body.as_ref().clone())
-                    .send()
-                    .await;
-                let ok = matches!(&result, Ok(r) if r.status().is_success());
-                if ok {
+                let result = conn.send(head.as_bytes(), &body).await;
+                if matches!(result, Ok(200)) {
                     done.fetch_add(1, Ordering::Relaxed);
                     if let Ok(mut h) = hist.lock() {
                         let _ = h.record(t0.elapsed().as_micros() as u64);
                     }
                 } else {
                     failed.fetch_add(1, Ordering::Relaxed);
+                    if result.is_err() {
+                        // The connection is unusable; open a new one and go on.
+                        match HttpConnection::open(&addr).await {
+                            Ok(fresh) => conn = fresh,
+                            Err(_) => break,
+                        }
+                    }
                 }
             }
         }));
@@ -360,8 +460,38 @@ async fn load(
     })
 }
 
+/// `ingest-bench --drain QUEUE`: the drain consumer as its own process (started by the
+/// benchmark), so that the raw phase's CPU figure is the publisher's alone. It stops when its
+/// standard input closes.
+async fn drain_process(queue: String) -> anyhow::Result<()> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    std::thread::spawn(move || {
+        let _ = std::io::copy(&mut std::io::stdin(), &mut std::io::sink());
+        flag.store(true, Ordering::Relaxed);
+    });
+    let n = drain(queue, stop).await?;
+    eprintln!("bench: drain consumer acknowledged {n} messages");
+    Ok(())
+}
+
+/// Starts the drain consumer process; it stops when the returned child's stdin is dropped.
+fn start_drain(queue: &str) -> anyhow::Result<Child> {
+    let exe = std::env::current_exe().context("current exe")?;
+    Command::new(exe)
+        .arg("--drain")
+        .arg(queue)
+        .stdin(Stdio::piped())
+        .spawn()
+        .context("starting the drain consumer")
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    let mut raw_args = std::env::args().skip(1);
+    if raw_args.next().as_deref() == Some("--drain") {
+        return drain_process(raw_args.next().context("--drain QUEUE")?).await;
+    }
     let args = args()?;
     let body = Arc::new(order_body()?);
     let prefix = format!("bench-{}.", uuid::Uuid::new_v4().simple());
@@ -380,13 +510,12 @@ async fn main() -> anyhow::Result<()> {
             args.seconds,
             args.connections
         );
-        let stop = Arc::new(AtomicBool::new(false));
-        let drainer = tokio::spawn(drain(queue.clone(), stop.clone()));
+        let mut drainer = start_drain(&queue)?;
 
         let self_cpu0 = cpu_ticks(std::process::id())?;
         let mut raw = raw_publish(&topology, &body, args.seconds).await?;
-        // This process during the raw phase: the lapin publisher plus the drain consumer, for
-        // a sense of what the AMQP client alone costs per message.
+        // This process during the raw phase is the lapin publisher alone (the drain consumer is
+        // its own process): what the AMQP client costs per confirmed message, a floor for ingest.
         let self_cpu = cpu_ticks(std::process::id())? - self_cpu0;
         raw.cpu_us_per_req =
             (raw.done > 0).then(|| self_cpu as f64 / ticks_per_second() * 1e6 / raw.done as f64);
@@ -415,8 +544,8 @@ async fn main() -> anyhow::Result<()> {
         )
         .await?;
         drop(ingest);
-        stop.store(true, Ordering::Relaxed);
-        let _ = drainer.await;
+        drop(drainer.stdin.take());
+        let _ = drainer.wait();
         anyhow::Ok((raw, full, half))
     };
     let outcome = run.await;
@@ -429,6 +558,10 @@ async fn main() -> anyhow::Result<()> {
         body.len(),
         args.seconds,
         args.connections
+    );
+    println!(
+        "ingest publishes a {} byte envelope per webhook (hashed keys and the order's facts)",
+        envelope_bytes(&body)?
     );
     println!();
     println!(
@@ -451,10 +584,8 @@ async fn main() -> anyhow::Result<()> {
         );
     }
     println!();
-    println!(
-        "CPU per request: the ingest process's own for the ingest rows; for the raw row, this"
-    );
-    println!("benchmark process (lapin publisher and drain consumer) during that phase.");
+    println!("CPU per request: the ingest process's own for the ingest rows; for the raw row, the");
+    println!("minimal lapin publisher's own (the drain consumer runs as a separate process).");
     println!(
         "ingest full speed / raw confirmed publish = {:.2}",
         full.rate() / raw.rate()
