@@ -27,7 +27,8 @@ pub struct IngestSettings {
     /// `INGEST_CONFIRM_TIMEOUT_MS`: longest wait for the broker's confirmation (default
     /// 3000 ms, must stay below Shopify's 5-second budget).
     pub confirm_timeout: Duration,
-    /// `INGEST_WORKERS`: HTTP worker threads (default: one per core).
+    /// `INGEST_WORKERS`: HTTP worker threads (default 1: one event loop does HTTP, hashing and
+    /// publishing without cross-thread hand-offs; see docs/benchmarks.md before raising it).
     pub workers: usize,
     /// `INGEST_SHUTDOWN_TIMEOUT_SECS`: how long in-flight requests may take to finish.
     pub shutdown_timeout: Duration,
@@ -62,8 +63,7 @@ impl IngestSettings {
                 "must be between 100 and 4500 (Shopify gives up after 5 s)",
             ));
         }
-        let cores = std::thread::available_parallelism().map_or(2, usize::from);
-        let workers: usize = env::parse_or("INGEST_WORKERS", cores)?;
+        let workers: usize = env::parse_or("INGEST_WORKERS", 1)?;
         if workers == 0 {
             return Err(env::invalid(
                 "INGEST_WORKERS",

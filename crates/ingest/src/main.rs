@@ -9,7 +9,9 @@ use audience_ingest::config::IngestSettings;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use audience_ingest::startup::Application;
 
-#[tokio::main]
+/// The main thread only supervises (signals, the broker's connection manager and its socket's
+/// readiness); the HTTP workers are actix's own threads. One thread is enough for that.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> std::process::ExitCode {
     let _telemetry = audience_runtime::telemetry::init("ingest");
     let settings = match IngestSettings::from_env() {
