@@ -21,6 +21,11 @@
 //! | the 49 phone vectors in a loop (15 regions) | ~1,300 µs (LRU thrash) | ~1.9 µs |
 //! | a 5-number, 5-region mix | ~9 µs | ~1.6 µs |
 //! | `+1` E.164 input | ~6.4 µs | ~1.2 µs; ~0.3 µs with the fast path below |
+//! | an invalid `+1` number (`555-555-SHIP`, `+15555557447`) | — | ~6.9 µs; ~11 µs on a thread that does not own the regex caches |
+//!
+//! An invalid `+1` number is the slow case: the crate runs the full number-type check for each
+//! of the 25 NANPA regions before it can say no (upstream libphonenumber skips regions whose
+//! leading digits do not match; docs/decisions/0005).
 //!
 //! With two threads at once, `phonenumber`'s wall time per number nearly doubled (`+1` E.164:
 //! 7.2 → 13.1 µs, the lock serializing them); `rlibphonenumber`'s rose by about a quarter
@@ -376,7 +381,12 @@ mod tests {
             ("+16505551212", None),
             ("+12125550148", Some("ca")),
         ];
-        for (label, cases) in [("5-region mix", &mixed[..]), ("+1 E.164", &e164[..])] {
+        let invalid = [("555-555-SHIP", Some("us")), ("+15555557447", Some("us"))];
+        for (label, cases) in [
+            ("5-region mix", &mixed[..]),
+            ("+1 E.164", &e164[..]),
+            ("invalid +1", &invalid[..]),
+        ] {
             let cases: Vec<_> = cases
                 .iter()
                 .map(|(v, r)| (*v, r.and_then(region_id)))
