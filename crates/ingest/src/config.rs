@@ -27,8 +27,9 @@ pub struct IngestSettings {
     /// `INGEST_CONFIRM_TIMEOUT_MS`: longest wait for the broker's confirmation (default
     /// 3000 ms, must stay below Shopify's 5-second budget).
     pub confirm_timeout: Duration,
-    /// `INGEST_WORKERS`: HTTP worker threads (default 1: one event loop does HTTP, hashing and
-    /// publishing without cross-thread hand-offs; see docs/benchmarks.md before raising it).
+    /// `INGEST_WORKERS`: HTTP worker threads (default 1: one event loop for HTTP, hashing and
+    /// publishing, which keeps the hand-offs with lapin's I/O thread few; decision 0005 and
+    /// docs/benchmarks.md measure it against two).
     pub workers: usize,
     /// `INGEST_SHUTDOWN_TIMEOUT_SECS`: how long in-flight requests may take to finish.
     pub shutdown_timeout: Duration,
