@@ -47,7 +47,7 @@ pub struct Application {
 }
 
 impl Application {
-    /// Binds the listener and starts the broker connection (in the background).
+    /// Binds the listener and prepares the broker connection (made once the server runs).
     pub fn build(settings: IngestSettings) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(settings.bind)
             .with_context(|| format!("Failed to bind INGEST_BIND={}", settings.bind))?;
@@ -55,7 +55,8 @@ impl Application {
             .local_addr()
             .context("Failed to read the bound address")?
             .port();
-        let broker = Broker::start(BrokerSettings::new(
+        // Not connected yet: the first HTTP worker runs the connection manager (below).
+        let broker = Broker::new(BrokerSettings::new(
             settings.amqp_url.clone(),
             settings.amqp_prefix.clone(),
             "ingest",
@@ -70,7 +71,13 @@ impl Application {
             draining: draining.clone(),
         });
         let max_body = settings.max_body_bytes;
+        let worker_broker = broker.clone();
         let server = HttpServer::new(move || {
+            // The broker's connection manager, and with it the publishing connection's I/O,
+            // runs on the first worker's event loop: a webhook's publish and its confirmation
+            // then never cross threads (docs/decisions/0006). Other workers (INGEST_WORKERS > 1)
+            // hand their publishes to that loop; a restarted worker takes it over.
+            worker_broker.run_here();
             // Runs on each worker's own thread at start-up: the phone metadata is decoded
             // (~13 ms, once per process) before the first webhook, and the regex crate makes
             // the first thread that searches with a pattern that pattern's cache owner, with a

@@ -8,6 +8,11 @@
 //! connection themselves: they ask for a channel per operation and get
 //! [`BrokerUnavailable`] at once while there is none, so an HTTP handler can answer 503
 //! without waiting.
+//!
+//! "The connection" is two TCP connections to the same broker, brought up and given up
+//! together (docs/decisions/0006): a `lapin` one that declares the topology and carries the
+//! consumers, and an `amqprs` one that carries the confirm-mode publishing channels, whose
+//! I/O runs as tasks on the runtime that started the broker.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
@@ -16,10 +21,17 @@ use std::time::Duration;
 use audience_core::topology::Topology;
 use backon::{BackoffBuilder, ExponentialBuilder};
 use futures_util::StreamExt;
-use lapin::options::ConfirmSelectOptions;
+use lapin::uri::{AMQPScheme, AMQPUri};
 use lapin::{Channel, Connection, ConnectionProperties, Event};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
+
+use crate::confirm::ConfirmChannel;
+
+/// How long one connection attempt (both connections, topology, channels) may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long closing a connection may take before it is simply dropped.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// Settings of the connection manager.
 #[derive(Clone, Debug)]
@@ -55,8 +67,36 @@ impl BrokerSettings {
 pub struct BrokerUnavailable;
 
 struct Live {
+    /// Topology declaration and consumers.
     connection: Connection,
-    channels: Vec<Channel>,
+    /// Publishing.
+    publishing: amqprs::connection::Connection,
+    channels: Vec<ConfirmChannel>,
+}
+
+impl Live {
+    /// Fails every publish still waiting for a confirmation and closes both connections.
+    async fn give_up(&self, code: u16, reason: &str) {
+        for channel in &self.channels {
+            channel.give_up();
+        }
+        // A close handshake on a dead connection would wait for an answer that never comes.
+        let _ = tokio::time::timeout(CLOSE_TIMEOUT, self.publishing.clone().close()).await;
+        let _ =
+            tokio::time::timeout(CLOSE_TIMEOUT, self.connection.close(code, reason.into())).await;
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+enum ConnectError {
+    #[error("invalid AMQP URL: {0}")]
+    Url(String),
+    #[error(transparent)]
+    Lapin(#[from] lapin::Error),
+    #[error(transparent)]
+    Amqprs(#[from] amqprs::error::Error),
+    #[error("no connection within {0:?}")]
+    Timeout(Duration),
 }
 
 struct Inner {
@@ -70,6 +110,22 @@ struct Inner {
     /// Woken each time the broker becomes ready.
     became_ready: Notify,
     shutdown: CancellationToken,
+    /// A supervisor task is alive (see [`Broker::run_here`]).
+    running: AtomicBool,
+}
+
+/// Held by the supervisor task: when the runtime it runs on goes away (an HTTP worker that
+/// stops), the task is dropped with its connections, and the broker shows that.
+struct Running(Arc<Inner>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.ready.store(false, Ordering::Release);
+        if let Ok(mut slot) = self.0.live.write() {
+            *slot = None;
+        }
+        self.0.running.store(false, Ordering::Release);
+    }
 }
 
 /// Handle to the process's connection manager; cheap to clone.
@@ -89,9 +145,16 @@ impl std::fmt::Debug for Broker {
 }
 
 impl Broker {
-    /// Starts the supervisor; returns at once (the first connection happens in the background:
-    /// use [`Broker::wait_ready`] to wait for it). Must be called inside a tokio runtime.
+    /// Starts the supervisor on the current tokio runtime; returns at once (the first
+    /// connection happens in the background: use [`Broker::wait_ready`] to wait for it).
     pub fn start(settings: BrokerSettings) -> Self {
+        let broker = Self::new(settings);
+        broker.run_here();
+        broker
+    }
+
+    /// A broker that does not connect until [`Broker::run_here`] is called.
+    pub fn new(settings: BrokerSettings) -> Self {
         let topology = Topology::new(&settings.prefix);
         let inner = Arc::new(Inner {
             settings,
@@ -102,9 +165,24 @@ impl Broker {
             trouble: Notify::new(),
             became_ready: Notify::new(),
             shutdown: CancellationToken::new(),
+            running: AtomicBool::new(false),
         });
-        tokio::spawn(supervise(Arc::clone(&inner)));
         Self { inner }
+    }
+
+    /// Runs the supervisor, and so the publishing connection's I/O, on the current tokio
+    /// runtime, unless it already runs on one. Ingest calls this on its HTTP worker, so that
+    /// a publish and its confirmation never leave the worker's thread (decision 0006). When
+    /// that runtime stops, the supervisor stops with it, and the next call starts it again.
+    pub fn run_here(&self) {
+        if self.inner.shutdown.is_cancelled() || self.inner.running.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let running = Running(Arc::clone(&self.inner));
+        tokio::spawn(async move {
+            let running = running;
+            supervise(Arc::clone(&running.0)).await;
+        });
     }
 
     /// The topology this broker declared.
@@ -131,8 +209,9 @@ impl Broker {
         tokio::time::timeout(timeout, wait).await.is_ok()
     }
 
-    /// A confirm-mode channel from the pool (round robin), or [`BrokerUnavailable`] at once.
-    pub fn channel(&self) -> Result<Channel, BrokerUnavailable> {
+    /// A confirm-mode publishing channel from the pool (round robin), or
+    /// [`BrokerUnavailable`] at once.
+    pub(crate) fn channel(&self) -> Result<ConfirmChannel, BrokerUnavailable> {
         let guard = self.inner.live.read().map_err(|_| BrokerUnavailable)?;
         let live = guard.as_ref().ok_or(BrokerUnavailable)?;
         if !self.is_ready() || live.channels.is_empty() {
@@ -170,34 +249,69 @@ impl Broker {
         self.inner.ready.store(false, Ordering::Release);
         let live = self.inner.live.write().ok().and_then(|mut l| l.take());
         if let Some(live) = live {
-            let _ = live.connection.close(200, "shutdown".into()).await;
+            live.give_up(200, "shutdown").await;
         }
     }
 }
 
-async fn connect(inner: &Inner) -> Result<Live, lapin::Error> {
+/// The publishing connection's arguments from the same URL lapin connects to (lapin's parser,
+/// so both read user, password and vhost with the same percent-decoding).
+fn publishing_arguments(
+    url: &str,
+    name: &str,
+) -> Result<amqprs::connection::OpenConnectionArguments, ConnectError> {
+    let uri: AMQPUri = url.parse().map_err(ConnectError::Url)?;
+    if uri.scheme == AMQPScheme::AMQPS {
+        return Err(ConnectError::Url(
+            "amqps:// is not supported by this build (no TLS)".to_owned(),
+        ));
+    }
+    let auth = &uri.authority;
+    let mut args = amqprs::connection::OpenConnectionArguments::new(
+        &auth.host,
+        auth.port,
+        &auth.userinfo.username,
+        &auth.userinfo.password,
+    );
+    args.virtual_host(&uri.vhost)
+        .connection_name(&format!("{name} (publishing)"));
+    if let Some(heartbeat) = uri.query.heartbeat {
+        args.heartbeat(heartbeat);
+    }
+    Ok(args)
+}
+
+async fn connect(inner: &Inner) -> Result<Live, ConnectError> {
     let props = ConnectionProperties::default()
         .with_connection_name(inner.settings.connection_name.clone().into());
     let connection = Connection::connect(&inner.settings.url, props).await?;
     let setup = connection.create_channel().await?;
     crate::topology::declare(&setup, &inner.topology).await?;
     let _ = setup.close(200, "topology declared".into()).await;
+    let args = publishing_arguments(&inner.settings.url, &inner.settings.connection_name)?;
+    let publishing = amqprs::connection::Connection::open(&args).await?;
     let mut channels = Vec::with_capacity(inner.settings.channels);
     for _ in 0..inner.settings.channels.max(1) {
-        let channel = connection.create_channel().await?;
-        channel
-            .confirm_select(ConfirmSelectOptions::default())
-            .await?;
-        channels.push(channel);
+        match ConfirmChannel::open(&publishing).await {
+            Ok(channel) => channels.push(channel),
+            Err(error) => {
+                let _ = publishing.close().await;
+                let _ = connection.close(320, "setup failed".into()).await;
+                return Err(error.into());
+            }
+        }
     }
     Ok(Live {
         connection,
+        publishing,
         channels,
     })
 }
 
 fn healthy(live: &Live) -> bool {
-    live.connection.status().connected() && live.channels.iter().all(|c| c.status().connected())
+    live.connection.status().connected()
+        && live.publishing.is_open()
+        && live.channels.iter().all(ConfirmChannel::is_open)
 }
 
 async fn supervise(inner: Arc<Inner>) {
@@ -214,7 +328,8 @@ async fn supervise(inner: Arc<Inner>) {
         if inner.shutdown.is_cancelled() {
             return;
         }
-        let live = match connect(&inner).await {
+        let attempt = tokio::time::timeout(CONNECT_TIMEOUT, connect(&inner)).await;
+        let live = match attempt.unwrap_or(Err(ConnectError::Timeout(CONNECT_TIMEOUT))) {
             Ok(live) => Arc::new(live),
             Err(error) => {
                 let delay = delays.next().unwrap_or(inner.settings.max_reconnect_delay);
@@ -231,6 +346,9 @@ async fn supervise(inner: Arc<Inner>) {
         };
         delays = backoff();
         let mut events = live.connection.events_listener();
+        let publishing = live.publishing.clone();
+        let publishing_failed = publishing.listen_network_io_failure();
+        tokio::pin!(publishing_failed);
         if let Ok(mut slot) = inner.live.write() {
             *slot = Some(Arc::clone(&live));
         }
@@ -250,6 +368,10 @@ async fn supervise(inner: Arc<Inner>) {
                     Some(_) => {}
                     None => break,
                 },
+                _ = &mut publishing_failed => {
+                    tracing::warn!("Message broker publishing connection failed.");
+                    break;
+                }
                 () = inner.trouble.notified() => {}
                 () = tokio::time::sleep(Duration::from_millis(500)) => {}
             }
@@ -261,7 +383,7 @@ async fn supervise(inner: Arc<Inner>) {
         if let Ok(mut slot) = inner.live.write() {
             *slot = None;
         }
-        let _ = live.connection.close(320, "reconnecting".into()).await;
+        live.give_up(320, "reconnecting").await;
         tracing::warn!("Lost the message broker; reconnecting.");
     }
 }

@@ -4,6 +4,7 @@
 //!   code that declares exchanges and queues).
 //! - [`broker`]: one connection manager per process that reconnects with backoff after the
 //!   broker restarts, redeclares the topology and hands out confirm-mode channels.
+//! - `confirm`: confirmation tracking on the publishing channels (`amqprs`, decision 0006).
 //! - [`publisher`]: persistent, mandatory publishes that resolve only once the broker has
 //!   confirmed them, carrying W3C trace context in the headers.
 //! - [`consumer`]: explicit-prefetch consumers and the confirmed moves to a retry tier or
@@ -12,6 +13,7 @@
 
 pub mod batch;
 pub mod broker;
+mod confirm;
 pub mod consumer;
 pub mod publisher;
 pub mod topology;

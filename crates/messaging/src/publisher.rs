@@ -10,11 +10,10 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use lapin::options::BasicPublishOptions;
-use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
-use lapin::{BasicProperties, Confirmation};
+use amqprs::{BasicProperties, FieldTable, FieldValue};
 
 use crate::broker::{Broker, BrokerUnavailable};
+use crate::confirm::{Outcome, SendError};
 
 /// Why a message was not confirmed. Every variant means "not stored: try again later".
 #[derive(Debug, thiserror::Error)]
@@ -36,8 +35,14 @@ pub enum PublishError {
     /// No confirmation arrived in time.
     #[error("the message broker did not confirm within {0:?}")]
     Timeout(Duration),
-    /// The channel failed while publishing.
+    /// The channel closed before the broker confirmed the message.
+    #[error("the publishing channel closed before the broker confirmed the message")]
+    Closed,
+    /// The publishing client could not send the message.
     #[error("publishing failed")]
+    Send(#[source] amqprs::error::Error),
+    /// A consumer's channel failed (acknowledging the original of a moved delivery).
+    #[error("the consumer's channel failed")]
     Channel(#[source] lapin::Error),
 }
 
@@ -80,57 +85,46 @@ impl Publisher {
     /// Publishes `msg` persistently and waits for the broker's confirmation.
     pub async fn publish(&self, msg: Outgoing<'_>) -> Result<(), PublishError> {
         let channel = self.broker.channel()?;
-        let mut headers = FieldTable::default();
+        let mut headers = FieldTable::new();
         for (key, value) in msg.headers {
-            headers.insert(
-                ShortString::from(key),
-                AMQPValue::LongString(LongString::from(value)),
-            );
+            // AMQP field names are at most 255 bytes; ours are a handful of fixed names.
+            if let Ok(key) = amqprs::FieldName::try_from(key) {
+                headers.insert(key, FieldValue::from(value));
+            }
         }
         crate::trace::inject_current(&mut headers);
         let timestamp = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
         let properties = BasicProperties::default()
-            .with_delivery_mode(2)
-            .with_content_type("application/json".into())
-            .with_message_id(msg.message_id.into())
+            .with_persistence(true)
+            .with_content_type("application/json")
+            .with_message_id(msg.message_id)
             .with_timestamp(timestamp)
-            .with_headers(headers);
+            .with_headers(headers)
+            .finish();
         let work = async {
-            #[expect(clippy::disallowed_methods, reason = "the one sanctioned publish")]
-            let confirm = channel
-                .basic_publish(
-                    msg.exchange.into(),
-                    msg.routing_key.into(),
-                    BasicPublishOptions {
-                        mandatory: true,
-                        ..Default::default()
-                    },
-                    msg.body,
-                    properties,
-                )
+            let confirmation = channel
+                .publish(msg.exchange, msg.routing_key, properties, msg.body.to_vec())
                 .await?;
-            confirm.await
+            confirmation.await.map_err(|_| SendError::Closed)
         };
         let outcome = tokio::time::timeout(self.confirm_timeout, work).await;
         match outcome {
             Err(_) => Err(PublishError::Timeout(self.confirm_timeout)),
             Ok(Err(error)) => {
                 self.broker.report_trouble();
-                Err(PublishError::Channel(error))
+                Err(match error {
+                    SendError::Closed => PublishError::Closed,
+                    SendError::Amqp(error) => PublishError::Send(error),
+                })
             }
-            Ok(Ok(Confirmation::Ack(None))) => Ok(()),
-            Ok(Ok(Confirmation::Ack(Some(_)))) => Err(PublishError::Unroutable {
+            Ok(Ok(Outcome::Ack)) => Ok(()),
+            Ok(Ok(Outcome::Returned)) => Err(PublishError::Unroutable {
                 exchange: msg.exchange.to_owned(),
                 routing_key: msg.routing_key.to_owned(),
             }),
-            Ok(Ok(Confirmation::Nack(_))) => Err(PublishError::Nacked),
-            Ok(Ok(Confirmation::NotRequested)) => {
-                // Our pooled channels are all in confirm mode; this means a broken channel.
-                self.broker.report_trouble();
-                Err(PublishError::Nacked)
-            }
+            Ok(Ok(Outcome::Nack)) => Err(PublishError::Nacked),
         }
     }
 }

@@ -1,23 +1,25 @@
 //! W3C trace context (`traceparent`, `tracestate`) carried in AMQP message headers, so that
 //! one trace spans ingest → segmenter → meta-dispatcher.
 //!
-//! The publisher injects the context of the current `tracing` span; a consumer extracts it
-//! and makes it the parent of the span it handles the message in.
+//! The publisher injects the context of the current `tracing` span (into `amqprs` headers, the
+//! publishing client); a consumer extracts it (from `lapin` headers, the consuming client) and
+//! makes it the parent of the span it handles the message in. Both are the same AMQP field
+//! table on the wire: long-string values under `traceparent` and `tracestate`.
 
-use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
+use lapin::types::{AMQPValue, FieldTable};
 use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
 use opentelemetry::trace::TraceContextExt;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
-struct HeaderInjector<'a>(&'a mut FieldTable);
+struct HeaderInjector<'a>(&'a mut amqprs::FieldTable);
 
 impl Injector for HeaderInjector<'_> {
     fn set(&mut self, key: &str, value: String) {
-        self.0.insert(
-            ShortString::from(key),
-            AMQPValue::LongString(LongString::from(value)),
-        );
+        // The propagator's keys are short ASCII names and its values far below the limits.
+        if let Ok(key) = amqprs::FieldName::try_from(key) {
+            self.0.insert(key, amqprs::FieldValue::from(value));
+        }
     }
 }
 
@@ -39,7 +41,7 @@ impl Extractor for HeaderExtractor<'_> {
 
 /// Writes the current span's trace context into `headers`. Does nothing when the current
 /// span has no valid OpenTelemetry context (no tracer installed).
-pub fn inject_current(headers: &mut FieldTable) {
+pub fn inject_current(headers: &mut amqprs::FieldTable) {
     let cx = tracing::Span::current().context();
     TraceContextPropagator::new().inject_context(&cx, &mut HeaderInjector(headers));
 }

@@ -1,0 +1,203 @@
+//! The publisher against the real RabbitMQ: every answer the broker can give to a confirmed,
+//! mandatory publish reaches the right caller, also when many are in flight on the same
+//! channels. Each test has its own topology prefix.
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use audience_core::topology::{SEGMENTER_QUEUE, Topology};
+use audience_messaging::{Broker, BrokerSettings, Outgoing, PublishError, Publisher};
+use futures_util::future::join_all;
+use lapin::options::{BasicGetOptions, QueueDeclareOptions, QueueDeleteOptions};
+use lapin::types::{AMQPValue, FieldTable};
+use lapin::{Connection, ConnectionProperties};
+
+const URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
+
+struct Fixture {
+    prefix: String,
+    broker: Broker,
+    publisher: Publisher,
+    conn: Connection,
+    channel: lapin::Channel,
+}
+
+impl Fixture {
+    async fn start() -> Self {
+        let prefix = format!("t-{}.", uuid::Uuid::new_v4().simple());
+        let broker = Broker::start(BrokerSettings::new(URL, &prefix, "publisher-test"));
+        assert!(broker.wait_ready(Duration::from_secs(20)).await, "ready");
+        let publisher = Publisher::new(broker.clone(), Duration::from_secs(5));
+        let conn = Connection::connect(URL, ConnectionProperties::default())
+            .await
+            .expect("test connection");
+        let channel = conn.create_channel().await.expect("channel");
+        Self {
+            prefix,
+            broker,
+            publisher,
+            conn,
+            channel,
+        }
+    }
+
+    fn events_exchange(&self) -> String {
+        self.broker.topology().shopify_events()
+    }
+
+    async fn publish(&self, exchange: &str, key: &str, id: &str) -> Result<(), PublishError> {
+        self.publisher
+            .publish(Outgoing {
+                exchange,
+                routing_key: key,
+                body: format!("{{\"id\":\"{id}\"}}").as_bytes(),
+                message_id: id,
+                headers: vec![("x-test", id.to_owned())],
+            })
+            .await
+    }
+
+    /// Message ids in this test's segmenter queue (taken off it).
+    async fn stored_ids(&self) -> BTreeSet<String> {
+        let queue = Topology::new(&self.prefix).work_queue(SEGMENTER_QUEUE).name;
+        let mut ids = BTreeSet::new();
+        while let Some(msg) = self
+            .channel
+            .basic_get(queue.as_str().into(), BasicGetOptions { no_ack: true })
+            .await
+            .expect("basic.get")
+        {
+            let props = &msg.delivery.properties;
+            assert_eq!(*props.delivery_mode(), Some(2), "persistent");
+            let id = props.message_id().as_ref().expect("message id").to_string();
+            let header = props
+                .headers()
+                .as_ref()
+                .and_then(|h| h.inner().get("x-test").cloned());
+            assert_eq!(
+                header,
+                Some(AMQPValue::LongString(id.clone().into())),
+                "headers travel with the message"
+            );
+            ids.insert(id);
+        }
+        ids
+    }
+
+    async fn stop(self) {
+        let _ =
+            audience_messaging::topology::delete(&self.channel, &Topology::new(&self.prefix)).await;
+        let _ = self.conn.close(200, "done".into()).await;
+        self.broker.close().await;
+    }
+}
+
+#[tokio::test]
+async fn many_publishes_in_flight_are_each_confirmed_and_stored() {
+    let f = Fixture::start().await;
+    let exchange = f.events_exchange();
+    let ids: Vec<String> = (0..600).map(|i| format!("m-{i}")).collect();
+    let results = join_all(
+        ids.iter()
+            .map(|id| f.publish(&exchange, "shopify.orders.create", id)),
+    )
+    .await;
+    for (id, result) in ids.iter().zip(&results) {
+        assert!(result.is_ok(), "{id}: {result:?}");
+    }
+    assert_eq!(f.stored_ids().await, ids.iter().cloned().collect());
+    f.stop().await;
+}
+
+#[tokio::test]
+async fn an_unroutable_publish_fails_and_only_that_one_among_routable_ones_in_flight() {
+    let f = Fixture::start().await;
+    let exchange = f.events_exchange();
+    let plan: Vec<(String, bool)> = (0..200).map(|i| (format!("m-{i}"), i % 3 == 1)).collect();
+    let results = join_all(plan.iter().map(|(id, unroutable)| {
+        let key = if *unroutable {
+            "nothing.binds.this"
+        } else {
+            "shopify.customers.create"
+        };
+        f.publish(&exchange, key, id)
+    }))
+    .await;
+    for ((id, unroutable), result) in plan.iter().zip(&results) {
+        if *unroutable {
+            assert!(
+                matches!(result, Err(PublishError::Unroutable { routing_key, .. }) if routing_key == "nothing.binds.this"),
+                "{id}: {result:?}"
+            );
+        } else {
+            assert!(result.is_ok(), "{id}: {result:?}");
+        }
+    }
+    let stored: BTreeSet<String> = plan
+        .iter()
+        .filter(|(_, unroutable)| !unroutable)
+        .map(|(id, _)| id.clone())
+        .collect();
+    assert_eq!(f.stored_ids().await, stored);
+    f.stop().await;
+}
+
+#[tokio::test]
+async fn a_publish_the_broker_refuses_is_a_nack() {
+    let f = Fixture::start().await;
+    // A queue that refuses every message: RabbitMQ nacks publishes it rejects.
+    let full = format!("{}full", f.prefix);
+    let mut args = FieldTable::default();
+    args.insert("x-max-length".into(), AMQPValue::LongLongInt(0));
+    args.insert(
+        "x-overflow".into(),
+        AMQPValue::LongString("reject-publish".into()),
+    );
+    f.channel
+        .queue_declare(full.as_str().into(), QueueDeclareOptions::default(), args)
+        .await
+        .expect("declare");
+    let result = f.publish("", &full, "refused").await;
+    assert!(matches!(result, Err(PublishError::Nacked)), "{result:?}");
+    // The channel stays usable.
+    let exchange = f.events_exchange();
+    f.publish(&exchange, "shopify.orders.paid", "after")
+        .await
+        .expect("next publish confirmed");
+    let _ = f
+        .channel
+        .queue_delete(full.as_str().into(), QueueDeleteOptions::default())
+        .await;
+    f.stop().await;
+}
+
+#[tokio::test]
+async fn a_channel_the_broker_closes_fails_its_publish_and_the_pool_recovers() {
+    let f = Fixture::start().await;
+    // Publishing to an exchange that does not exist makes the broker close the channel (404).
+    let missing = format!("{}missing", f.prefix);
+    let result = f.publish(&missing, "any", "lost").await;
+    assert!(
+        matches!(result, Err(PublishError::Closed | PublishError::Send(_))),
+        "{result:?}"
+    );
+    // The manager reopens the pool; soon every channel of it confirms again.
+    let exchange = f.events_exchange();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let mut streak = 0;
+    while streak < 8 {
+        assert!(Instant::now() < deadline, "the pool did not recover");
+        match f
+            .publish(&exchange, "shopify.orders.paid", &format!("r-{streak}"))
+            .await
+        {
+            Ok(()) => streak += 1,
+            Err(_) => {
+                streak = 0;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+    assert!(f.broker.is_ready());
+    f.stop().await;
+}
