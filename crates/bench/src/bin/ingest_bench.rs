@@ -1,8 +1,9 @@
 //! `make bench-ingest`: how close ingest gets to the broker's own ceiling.
 //!
 //! In one run, on this machine, against the real RabbitMQ:
-//! 1. **raw**: a minimal confirmed publisher (lapin, 256 publishes in flight, persistent,
-//!    mandatory) sends bodies of the webhook's size to the same exchange and queue ingest uses;
+//! 1. **raw**: a minimal confirmed publisher (amqprs, the client ingest publishes with, 256
+//!    publishes in flight, persistent, mandatory) sends bodies of the webhook's size to the
+//!    same exchange and queue ingest uses;
 //! 2. **full**: the release `ingest` binary, started as its own process, takes signed
 //!    `orders/create` webhooks of about 7 KiB from a closed-loop client as fast as it answers;
 //! 3. **half**: the same at half of the full-speed rate, paced (open loop).
@@ -26,12 +27,9 @@ use anyhow::{Context, bail};
 use audience_core::topology::{SEGMENTER_QUEUE, Topology};
 use futures_util::StreamExt;
 use hdrhistogram::Histogram;
-use lapin::options::{
-    BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, BasicQosOptions,
-    ConfirmSelectOptions,
-};
+use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicQosOptions};
 use lapin::types::FieldTable;
-use lapin::{BasicProperties, Connection, ConnectionProperties};
+use lapin::{Connection, ConnectionProperties};
 use tokio::sync::Semaphore;
 
 const AMQP_URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
@@ -186,60 +184,155 @@ async fn drain(queue: String, stop: Arc<AtomicBool>) -> anyhow::Result<u64> {
     Ok(n)
 }
 
-/// Phase 1: a minimal confirmed publisher, 256 in flight.
-async fn raw_publish(topology: &Topology, body: &[u8], seconds: u64) -> anyhow::Result<Phase> {
-    let conn = Connection::connect(AMQP_URL, ConnectionProperties::default()).await?;
-    let ch = conn.create_channel().await?;
-    ch.confirm_select(ConfirmSelectOptions::default()).await?;
+/// Phase 1: a minimal confirmed publisher, 256 in flight: amqprs, the client ingest publishes
+/// with, its I/O tasks and the publishing loop on one current-thread runtime (as ingest runs
+/// them on its HTTP worker), on a thread of its own.
+fn raw_publish(topology: &Topology, body: &[u8], seconds: u64) -> anyhow::Result<Phase> {
     let exchange = topology.shopify_events();
-    let window = Arc::new(Semaphore::new(256));
-    let hist = Arc::new(std::sync::Mutex::new(Histogram::<u64>::new(3)?));
-    let done = Arc::new(AtomicU64::new(0));
-    let failed = Arc::new(AtomicU64::new(0));
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()?
+                    .block_on(raw_publish_on_this_thread(&exchange, body, seconds))
+            })
+            .join()
+            .map_err(|_| anyhow::anyhow!("the raw publisher panicked"))?
+    })
+}
+
+/// The raw publisher's confirmation bookkeeping: tags are 1, 2, 3… in publish order.
+struct RawConfirms {
+    window: Arc<Semaphore>,
+    sent_at: Arc<std::sync::Mutex<std::collections::VecDeque<(u64, Instant)>>>,
+    hist: Arc<std::sync::Mutex<Histogram<u64>>>,
+    done: Arc<AtomicU64>,
+    failed: Arc<AtomicU64>,
+}
+
+impl RawConfirms {
+    fn settle(&self, tag: u64, multiple: bool, ok: bool) {
+        let Ok(mut sent_at) = self.sent_at.lock() else {
+            return;
+        };
+        let Ok(mut hist) = self.hist.lock() else {
+            return;
+        };
+        let mut n = 0;
+        while let Some(&(t, at)) = sent_at.front() {
+            if t > tag || (!multiple && t != tag) {
+                break;
+            }
+            sent_at.pop_front();
+            let _ = hist.record(at.elapsed().as_micros() as u64);
+            n += 1;
+        }
+        let counter = if ok { &self.done } else { &self.failed };
+        counter.fetch_add(n, Ordering::Relaxed);
+        self.window.add_permits(n as usize);
+    }
+}
+
+#[async_trait::async_trait]
+impl amqprs::callbacks::ChannelCallback for RawConfirms {
+    async fn close(
+        &mut self,
+        _: &amqprs::channel::Channel,
+        close: amqprs::CloseChannel,
+    ) -> Result<(), amqprs::error::Error> {
+        eprintln!("bench: the broker closed the raw publisher's channel: {close}");
+        Ok(())
+    }
+    async fn cancel(
+        &mut self,
+        _: &amqprs::channel::Channel,
+        _: amqprs::Cancel,
+    ) -> Result<(), amqprs::error::Error> {
+        Ok(())
+    }
+    async fn flow(
+        &mut self,
+        _: &amqprs::channel::Channel,
+        active: bool,
+    ) -> Result<bool, amqprs::error::Error> {
+        Ok(active)
+    }
+    async fn publish_ack(&mut self, _: &amqprs::channel::Channel, ack: amqprs::Ack) {
+        self.settle(ack.delivery_tag(), ack.mutiple(), true);
+    }
+    async fn publish_nack(&mut self, _: &amqprs::channel::Channel, nack: amqprs::Nack) {
+        self.settle(nack.delivery_tag(), nack.multiple(), false);
+    }
+    async fn publish_return(
+        &mut self,
+        _: &amqprs::channel::Channel,
+        _: amqprs::Return,
+        _: amqprs::BasicProperties,
+        _: Vec<u8>,
+    ) {
+        eprintln!("bench: a raw message was returned (unroutable)");
+    }
+}
+
+async fn raw_publish_on_this_thread(
+    exchange: &str,
+    body: &[u8],
+    seconds: u64,
+) -> anyhow::Result<Phase> {
+    use amqprs::channel::{BasicPublishArguments, ConfirmSelectArguments};
+    use amqprs::connection::{Connection, OpenConnectionArguments};
+    let conn = Connection::open(&OpenConnectionArguments::new(
+        "127.0.0.1",
+        5672,
+        "guest",
+        "guest",
+    ))
+    .await?;
+    let ch = conn.open_channel(None).await?;
+    let confirms = RawConfirms {
+        window: Arc::new(Semaphore::new(256)),
+        sent_at: Arc::default(),
+        hist: Arc::new(std::sync::Mutex::new(Histogram::<u64>::new(3)?)),
+        done: Arc::default(),
+        failed: Arc::default(),
+    };
+    let (window, sent_at, hist) = (
+        confirms.window.clone(),
+        confirms.sent_at.clone(),
+        confirms.hist.clone(),
+    );
+    let (done, failed) = (confirms.done.clone(), confirms.failed.clone());
+    ch.register_callback(confirms).await?;
+    ch.confirm_select(ConfirmSelectArguments::default()).await?;
     let started = Instant::now();
     let deadline = started + Duration::from_secs(seconds);
-    let mut tasks = Vec::new();
+    let mut tag = 0;
     while Instant::now() < deadline {
-        let permit = Arc::clone(&window).acquire_owned().await?;
-        let t0 = Instant::now();
+        window.acquire().await?.forget();
+        tag += 1;
+        if let Ok(mut sent_at) = sent_at.lock() {
+            sent_at.push_back((tag, Instant::now()));
+        }
+        let mut args = BasicPublishArguments::new(exchange, "shopify.orders.create");
+        args.mandatory(true);
+        let properties = amqprs::BasicProperties::default()
+            .with_persistence(true)
+            .finish();
         #[expect(
             clippy::disallowed_methods,
             reason = "the raw baseline publisher, on purpose"
         )]
-        let confirm = ch
-            .basic_publish(
-                exchange.as_str().into(),
-                "shopify.orders.create".into(),
-                BasicPublishOptions {
-                    mandatory: true,
-                    ..Default::default()
-                },
-                body,
-                BasicProperties::default().with_delivery_mode(2),
-            )
-            .await?;
-        let (hist, done, failed) = (hist.clone(), done.clone(), failed.clone());
-        tasks.push(tokio::spawn(async move {
-            let ok = matches!(confirm.await, Ok(c) if c.is_ack());
-            if ok {
-                done.fetch_add(1, Ordering::Relaxed);
-            } else {
-                failed.fetch_add(1, Ordering::Relaxed);
-            }
-            if let Ok(mut h) = hist.lock() {
-                let _ = h.record(t0.elapsed().as_micros() as u64);
-            }
-            drop(permit);
-        }));
-        if tasks.len() > 4096 {
-            tasks.retain(|t| !t.is_finished());
-        }
+        ch.basic_publish(properties, body.to_vec(), args).await?;
     }
-    for t in tasks {
-        let _ = t.await;
+    let settle_by = Instant::now() + Duration::from_secs(30);
+    while done.load(Ordering::Relaxed) + failed.load(Ordering::Relaxed) < tag
+        && Instant::now() < settle_by
+    {
+        tokio::time::sleep(Duration::from_millis(1)).await;
     }
     let elapsed = started.elapsed().as_secs_f64();
-    let _ = conn.close(200, "done".into()).await;
+    let _ = conn.close().await;
     let h = hist.lock().map_err(|_| anyhow::anyhow!("poisoned"))?;
     Ok(Phase {
         name: "raw confirmed publisher (256 in flight)",
@@ -514,8 +607,8 @@ async fn main() -> anyhow::Result<()> {
         let mut drainer = start_drain(&queue)?;
 
         let self_cpu0 = cpu_ticks(std::process::id())?;
-        let mut raw = raw_publish(&topology, &body, args.seconds).await?;
-        // This process during the raw phase is the lapin publisher alone (the drain consumer is
+        let mut raw = raw_publish(&topology, &body, args.seconds)?;
+        // This process during the raw phase is the amqprs publisher alone (the drain consumer is
         // its own process): what the AMQP client costs per confirmed message, a floor for ingest.
         let self_cpu = cpu_ticks(std::process::id())? - self_cpu0;
         raw.cpu_us_per_req =
@@ -586,7 +679,7 @@ async fn main() -> anyhow::Result<()> {
     }
     println!();
     println!("CPU per request: the ingest process's own for the ingest rows; for the raw row, the");
-    println!("minimal lapin publisher's own (the drain consumer runs as a separate process).");
+    println!("minimal amqprs publisher's own (the drain consumer runs as a separate process).");
     println!(
         "ingest full speed / raw confirmed publish = {:.2}",
         full.rate() / raw.rate()
