@@ -105,7 +105,8 @@ impl IngestSettings {
             amqp_prefix: amqp_prefix.to_owned(),
             max_body_bytes: 4 * 1024 * 1024,
             confirm_timeout: Duration::from_millis(3000),
-            workers: 2,
+            // The production default: the broker's manager runs on the worker.
+            workers: 1,
             shutdown_timeout: Duration::from_secs(10),
             shop_country: None,
         })

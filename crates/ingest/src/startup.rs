@@ -1,7 +1,8 @@
 //! Builds and runs the ingest HTTP server.
 //!
-//! [`Application::build`] binds the listener (port 0 in tests) and starts the broker's
-//! connection manager; [`Application::run_until_stopped`] serves until the shutdown token is
+//! [`Application::build`] binds the listener (port 0 in tests) and prepares the broker's
+//! connection manager (run by the HTTP worker when there is one, else started at once);
+//! [`Application::run_until_stopped`] serves until the shutdown token is
 //! cancelled, then turns readiness red, stops accepting, lets in-flight requests finish (each
 //! still waits for its broker confirmation) and closes the broker connection.
 
@@ -47,7 +48,8 @@ pub struct Application {
 }
 
 impl Application {
-    /// Binds the listener and prepares the broker connection (made once the server runs).
+    /// Binds the listener and prepares the broker connection (made in the background, with
+    /// one worker once the server runs).
     pub fn build(settings: IngestSettings) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(settings.bind)
             .with_context(|| format!("Failed to bind INGEST_BIND={}", settings.bind))?;
@@ -55,12 +57,23 @@ impl Application {
             .local_addr()
             .context("Failed to read the bound address")?
             .port();
-        // Not connected yet: the first HTTP worker runs the connection manager (below).
-        let broker = Broker::new(BrokerSettings::new(
+        let broker_settings = BrokerSettings::new(
             settings.amqp_url.clone(),
             settings.amqp_prefix.clone(),
             "ingest",
-        ));
+        );
+        // With one HTTP worker the connection manager, and with it the publishing connection's
+        // I/O, runs on that worker's event loop (started in the factory below): a webhook's
+        // publish and its confirmation then never cross threads (docs/decisions/0006). With
+        // more, it runs here on the main runtime, which outlives every worker, so a worker that
+        // finishes draining first cannot take the broker away from the others' in-flight
+        // webhooks.
+        let on_worker = settings.workers == 1;
+        let broker = if on_worker {
+            Broker::new(broker_settings)
+        } else {
+            Broker::start(broker_settings)
+        };
         let draining = CancellationToken::new();
         let state = web::Data::new(AppState {
             secrets: settings.secrets.clone(),
@@ -73,11 +86,10 @@ impl Application {
         let max_body = settings.max_body_bytes;
         let worker_broker = broker.clone();
         let server = HttpServer::new(move || {
-            // The broker's connection manager, and with it the publishing connection's I/O,
-            // runs on the first worker's event loop: a webhook's publish and its confirmation
-            // then never cross threads (docs/decisions/0006). Other workers (INGEST_WORKERS > 1)
-            // hand their publishes to that loop; a restarted worker takes it over.
-            worker_broker.run_here();
+            if on_worker {
+                // A restarted worker takes the manager over (so would its first publish).
+                worker_broker.run_here();
+            }
             // Runs on each worker's own thread at start-up: the phone metadata is decoded
             // (~13 ms, once per process) before the first webhook, and the regex crate makes
             // the first thread that searches with a pattern that pattern's cache owner, with a

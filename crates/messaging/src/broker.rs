@@ -14,7 +14,7 @@
 //! consumers, and an `amqprs` one that carries the confirm-mode publishing channels, whose
 //! I/O runs as tasks on the runtime that started the broker.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -30,6 +30,9 @@ use crate::confirm::ConfirmChannel;
 
 /// How long one connection attempt (both connections, topology, channels) may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Publish timeouts in a row, with no confirmation between, after which the connections are
+/// given up and made anew.
+const STALLED_AFTER: u32 = 3;
 /// How long closing a connection may take before it is simply dropped.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
 
@@ -112,6 +115,8 @@ struct Inner {
     shutdown: CancellationToken,
     /// A supervisor task is alive (see [`Broker::run_here`]).
     running: AtomicBool,
+    /// Publishes that timed out since the last confirmation (see [`Broker::report_timeout`]).
+    timeouts_in_a_row: AtomicU32,
 }
 
 /// Held by the supervisor task: when the runtime it runs on goes away (an HTTP worker that
@@ -121,8 +126,12 @@ struct Running(Arc<Inner>);
 impl Drop for Running {
     fn drop(&mut self) {
         self.0.ready.store(false, Ordering::Release);
-        if let Ok(mut slot) = self.0.live.write() {
-            *slot = None;
+        let live = self.0.live.write().ok().and_then(|mut slot| slot.take());
+        if let Some(live) = live {
+            // The connections' tasks went with the runtime: nothing will confirm these.
+            for channel in &live.channels {
+                channel.give_up();
+            }
         }
         self.0.running.store(false, Ordering::Release);
     }
@@ -166,6 +175,7 @@ impl Broker {
             became_ready: Notify::new(),
             shutdown: CancellationToken::new(),
             running: AtomicBool::new(false),
+            timeouts_in_a_row: AtomicU32::new(0),
         });
         Self { inner }
     }
@@ -174,8 +184,15 @@ impl Broker {
     /// runtime, unless it already runs on one. Ingest calls this on its HTTP worker, so that
     /// a publish and its confirmation never leave the worker's thread (decision 0006). When
     /// that runtime stops, the supervisor stops with it, and the next call starts it again.
+    ///
+    /// [`crate::Publisher::publish`] calls this too, so a manager that stopped (its runtime
+    /// went away, or it panicked) is started again by the next publish instead of leaving the
+    /// process without a broker.
     pub fn run_here(&self) {
-        if self.inner.shutdown.is_cancelled() || self.inner.running.swap(true, Ordering::AcqRel) {
+        if self.inner.running.load(Ordering::Acquire)
+            || self.inner.shutdown.is_cancelled()
+            || self.inner.running.swap(true, Ordering::AcqRel)
+        {
             return;
         }
         let running = Running(Arc::clone(&self.inner));
@@ -243,6 +260,22 @@ impl Broker {
         self.inner.trouble.notify_one();
     }
 
+    /// A publish got no confirmation in time. After [`STALLED_AFTER`] of them in a row, with
+    /// no confirmation between, the supervisor gives the connections up and reconnects: a
+    /// connection that looks open but confirms nothing (a client task that died, a broker
+    /// that stopped answering) must not keep the service answering 503 forever.
+    pub(crate) fn report_timeout(&self) {
+        self.inner.timeouts_in_a_row.fetch_add(1, Ordering::Relaxed);
+        self.inner.trouble.notify_one();
+    }
+
+    /// A publish was confirmed (acked, nacked or returned): the connection works.
+    pub(crate) fn report_confirmed(&self) {
+        if self.inner.timeouts_in_a_row.load(Ordering::Relaxed) != 0 {
+            self.inner.timeouts_in_a_row.store(0, Ordering::Relaxed);
+        }
+    }
+
     /// Stops reconnecting and closes the connection.
     pub async fn close(&self) {
         self.inner.shutdown.cancel();
@@ -275,7 +308,10 @@ fn publishing_arguments(
     );
     args.virtual_host(&uri.vhost)
         .connection_name(&format!("{name} (publishing)"));
-    if let Some(heartbeat) = uri.query.heartbeat {
+    // amqprs sends heartbeats every `heartbeat / 2` whole seconds: 1 would make that a busy
+    // loop, and 0 on both sides would drop the connection at once. Below 2 the default (60 s,
+    // or the server's lower value) stays.
+    if let Some(heartbeat) = uri.query.heartbeat.filter(|&h| h >= 2) {
         args.heartbeat(heartbeat);
     }
     Ok(args)
@@ -308,8 +344,9 @@ async fn connect(inner: &Inner) -> Result<Live, ConnectError> {
     })
 }
 
-fn healthy(live: &Live) -> bool {
-    live.connection.status().connected()
+fn healthy(inner: &Inner, live: &Live) -> bool {
+    inner.timeouts_in_a_row.load(Ordering::Relaxed) < STALLED_AFTER
+        && live.connection.status().connected()
         && live.publishing.is_open()
         && live.channels.iter().all(ConfirmChannel::is_open)
 }
@@ -345,6 +382,7 @@ async fn supervise(inner: Arc<Inner>) {
             }
         };
         delays = backoff();
+        inner.timeouts_in_a_row.store(0, Ordering::Relaxed);
         let mut events = live.connection.events_listener();
         let publishing = live.publishing.clone();
         let publishing_failed = publishing.listen_network_io_failure();
@@ -375,7 +413,7 @@ async fn supervise(inner: Arc<Inner>) {
                 () = inner.trouble.notified() => {}
                 () = tokio::time::sleep(Duration::from_millis(500)) => {}
             }
-            if !healthy(&live) {
+            if !healthy(&inner, &live) {
                 break;
             }
         }

@@ -13,8 +13,10 @@
 //! - A `mandatory` message that no queue takes comes back as `basic.return`, which RabbitMQ
 //!   sends before that message's `basic.ack`
 //!   (<https://www.rabbitmq.com/docs/confirms#when-publishes-are-confirmed>): the return marks
-//!   the oldest unresolved waiter with the returned message's id, and its ack then resolves
-//!   as [`Outcome::Returned`].
+//!   the oldest unresolved waiter with the returned message's exchange, routing key and id,
+//!   and its ack then resolves as [`Outcome::Returned`]. Two waiters that share all three
+//!   were routed alike, so either both come back or neither does: marking the oldest is
+//!   exact. (The id alone is not enough: the same id may be in flight to another route.)
 //! - When the broker closes the channel, or the connection manager gives the connection up,
 //!   every waiter is dropped, so its publisher learns at once that nothing was confirmed.
 
@@ -51,8 +53,20 @@ pub(crate) enum SendError {
 
 struct Waiter {
     tx: oneshot::Sender<Outcome>,
-    message_id: Box<str>,
+    /// What a `basic.return` is matched on: see [`route_key`].
+    route: Box<str>,
     returned: bool,
+}
+
+/// Exchange, routing key and message id in one string; the first two are length-prefixed, so
+/// two different triples never give the same string.
+fn route_key(exchange: &str, routing_key: &str, message_id: &str) -> Box<str> {
+    format!(
+        "{}:{exchange}{}:{routing_key}{message_id}",
+        exchange.len(),
+        routing_key.len()
+    )
+    .into_boxed_str()
 }
 
 #[derive(Default)]
@@ -95,15 +109,12 @@ impl Tracker {
         }
     }
 
-    fn mark_returned(&self, message_id: Option<&str>) -> bool {
-        let Some(message_id) = message_id else {
-            return false;
-        };
+    fn mark_returned(&self, route: &str) -> bool {
         let mut pending = self.pending();
         pending
             .waiters
             .values_mut()
-            .find(|w| !w.returned && &*w.message_id == message_id)
+            .find(|w| !w.returned && &*w.route == route)
             .map(|w| w.returned = true)
             .is_some()
     }
@@ -170,12 +181,12 @@ impl ConfirmChannel {
             if pending.closed {
                 return Err(SendError::Closed);
             }
-            let message_id = properties.message_id().map_or("", String::as_str).into();
+            let message_id = properties.message_id().map_or("", String::as_str);
             pending.waiters.insert(
                 tag,
                 Waiter {
                     tx,
-                    message_id,
+                    route: route_key(exchange, routing_key, message_id),
                     returned: false,
                 },
             );
@@ -245,8 +256,9 @@ impl ChannelCallback for Callbacks {
         properties: BasicProperties,
         _body: Vec<u8>,
     ) {
-        let message_id = properties.message_id().map(String::as_str);
-        if !self.tracker.mark_returned(message_id) {
+        let message_id = properties.message_id().map_or("", String::as_str);
+        let route = route_key(ret.exchange(), ret.routing_key(), message_id);
+        if !self.tracker.mark_returned(&route) {
             tracing::warn!(
                 channel = channel.channel_id(),
                 reply_text = ret.reply_text(),
@@ -261,12 +273,22 @@ mod tests {
     use super::*;
 
     fn waiter(tracker: &Tracker, tag: u64, id: &str) -> oneshot::Receiver<Outcome> {
+        routed_waiter(tracker, tag, "ex", "key", id)
+    }
+
+    fn routed_waiter(
+        tracker: &Tracker,
+        tag: u64,
+        exchange: &str,
+        key: &str,
+        id: &str,
+    ) -> oneshot::Receiver<Outcome> {
         let (tx, rx) = oneshot::channel();
         tracker.pending().waiters.insert(
             tag,
             Waiter {
                 tx,
-                message_id: id.into(),
+                route: route_key(exchange, key, id),
                 returned: false,
             },
         );
@@ -292,8 +314,8 @@ mod tests {
         let tracker = Tracker::default();
         let r1 = waiter(&tracker, 1, "same");
         let r2 = waiter(&tracker, 2, "same");
-        assert!(tracker.mark_returned(Some("same")));
-        assert!(!tracker.mark_returned(Some("other")));
+        assert!(tracker.mark_returned(&route_key("ex", "key", "same")));
+        assert!(!tracker.mark_returned(&route_key("ex", "key", "other")));
         tracker.resolve(2, true, Outcome::Ack);
         assert_eq!(
             r1.await.ok(),
@@ -301,6 +323,23 @@ mod tests {
             "the oldest is marked"
         );
         assert_eq!(r2.await.ok(), Some(Outcome::Ack));
+    }
+
+    #[tokio::test]
+    async fn a_return_marks_the_publish_with_its_route_not_another_with_the_same_id() {
+        let tracker = Tracker::default();
+        let routable = routed_waiter(&tracker, 1, "events", "shopify.orders.create", "dup");
+        let unroutable = routed_waiter(&tracker, 2, "events", "nothing.binds", "dup");
+        assert!(tracker.mark_returned(&route_key("events", "nothing.binds", "dup")));
+        tracker.resolve(2, true, Outcome::Ack);
+        assert_eq!(routable.await.ok(), Some(Outcome::Ack));
+        assert_eq!(unroutable.await.ok(), Some(Outcome::Returned));
+    }
+
+    #[test]
+    fn route_keys_do_not_collide_across_part_boundaries() {
+        assert_ne!(route_key("a", "bc", "d"), route_key("ab", "c", "d"));
+        assert_ne!(route_key("a", "b", "cd"), route_key("a", "bc", "d"));
     }
 
     #[tokio::test]

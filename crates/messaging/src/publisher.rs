@@ -84,6 +84,7 @@ impl Publisher {
 
     /// Publishes `msg` persistently and waits for the broker's confirmation.
     pub async fn publish(&self, msg: Outgoing<'_>) -> Result<(), PublishError> {
+        self.broker.run_here();
         let channel = self.broker.channel()?;
         let mut headers = FieldTable::new();
         for (key, value) in msg.headers {
@@ -111,7 +112,10 @@ impl Publisher {
         };
         let outcome = tokio::time::timeout(self.confirm_timeout, work).await;
         match outcome {
-            Err(_) => Err(PublishError::Timeout(self.confirm_timeout)),
+            Err(_) => {
+                self.broker.report_timeout();
+                Err(PublishError::Timeout(self.confirm_timeout))
+            }
             Ok(Err(error)) => {
                 self.broker.report_trouble();
                 Err(match error {
@@ -119,12 +123,17 @@ impl Publisher {
                     SendError::Amqp(error) => PublishError::Send(error),
                 })
             }
-            Ok(Ok(Outcome::Ack)) => Ok(()),
-            Ok(Ok(Outcome::Returned)) => Err(PublishError::Unroutable {
-                exchange: msg.exchange.to_owned(),
-                routing_key: msg.routing_key.to_owned(),
-            }),
-            Ok(Ok(Outcome::Nack)) => Err(PublishError::Nacked),
+            Ok(Ok(outcome)) => {
+                self.broker.report_confirmed();
+                match outcome {
+                    Outcome::Ack => Ok(()),
+                    Outcome::Returned => Err(PublishError::Unroutable {
+                        exchange: msg.exchange.to_owned(),
+                        routing_key: msg.routing_key.to_owned(),
+                    }),
+                    Outcome::Nack => Err(PublishError::Nacked),
+                }
+            }
         }
     }
 }

@@ -42,6 +42,8 @@ pub struct Spawn {
     pub amqp_addr: String,
     pub max_body_bytes: Option<usize>,
     pub confirm_timeout: Option<Duration>,
+    /// HTTP workers (default 1, as in production).
+    pub workers: Option<usize>,
 }
 
 impl Default for Spawn {
@@ -51,6 +53,7 @@ impl Default for Spawn {
             amqp_addr: AMQP_HOST.into(),
             max_body_bytes: None,
             confirm_timeout: None,
+            workers: None,
         }
     }
 }
@@ -70,6 +73,9 @@ pub async fn spawn_app_with(opts: Spawn) -> TestApp {
     }
     if let Some(t) = opts.confirm_timeout {
         settings.confirm_timeout = t;
+    }
+    if let Some(workers) = opts.workers {
+        settings.workers = workers;
     }
     let app = Application::build(settings).expect("ingest builds");
     let address = format!("http://127.0.0.1:{}", app.port());

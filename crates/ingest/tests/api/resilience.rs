@@ -4,11 +4,24 @@ use std::time::{Duration, Instant};
 
 use crate::helpers::{ChaosProxy, Spawn, fixture, spawn_app_with};
 
+// One HTTP worker (the default) runs the broker's manager on its own event loop; with more,
+// the main runtime runs it. Both are tested.
+
 #[tokio::test]
 async fn broker_down_answers_503_fast_and_recovers_without_restarting_ingest() {
+    broker_down_and_back(1).await;
+}
+
+#[tokio::test]
+async fn broker_down_and_back_with_two_workers() {
+    broker_down_and_back(2).await;
+}
+
+async fn broker_down_and_back(workers: usize) {
     let proxy = ChaosProxy::start(crate::helpers::AMQP_HOST).await;
     let app = spawn_app_with(Spawn {
         amqp_addr: proxy.address(),
+        workers: Some(workers),
         ..Spawn::default()
     })
     .await;
@@ -38,14 +51,7 @@ async fn broker_down_answers_503_fast_and_recovers_without_restarting_ingest() {
     assert_eq!(ready.status(), 503);
 
     proxy.restore();
-    assert!(
-        app.broker.wait_ready(Duration::from_secs(20)).await,
-        "reconnected"
-    );
-    assert_eq!(
-        app.post_webhook("customers/create", &body).await.status(),
-        200
-    );
+    reconnects_and_accepts(&app, &body).await;
     assert_eq!(
         app.drain_segmenter_queue().await.len(),
         2,
@@ -54,17 +60,38 @@ async fn broker_down_answers_503_fast_and_recovers_without_restarting_ingest() {
     app.stop().await.expect("clean stop");
 }
 
-#[tokio::test]
-async fn a_confirmation_slower_than_the_timeout_answers_503_within_shopifys_budget() {
+/// The manager reconnects by itself, and the next webhook is confirmed.
+async fn reconnects_and_accepts(app: &crate::helpers::TestApp, body: &[u8]) {
+    assert!(
+        app.broker.wait_ready(Duration::from_secs(20)).await,
+        "reconnected"
+    );
+    assert_eq!(
+        app.post_webhook("customers/create", body).await.status(),
+        200
+    );
+}
+
+/// A ready ingest whose broker answers arrive `delay` late, with the given confirm timeout.
+async fn slow_broker(
+    confirm_timeout: Duration,
+    delay: Duration,
+) -> (ChaosProxy, crate::helpers::TestApp) {
     let proxy = ChaosProxy::start(crate::helpers::AMQP_HOST).await;
     let app = spawn_app_with(Spawn {
         amqp_addr: proxy.address(),
-        confirm_timeout: Some(Duration::from_millis(800)),
+        confirm_timeout: Some(confirm_timeout),
         ..Spawn::default()
     })
     .await;
     app.wait_ready().await;
-    proxy.set_delay(Duration::from_millis(2500));
+    proxy.set_delay(delay);
+    (proxy, app)
+}
+
+#[tokio::test]
+async fn a_confirmation_slower_than_the_timeout_answers_503_within_shopifys_budget() {
+    let (proxy, app) = slow_broker(Duration::from_millis(800), Duration::from_millis(2500)).await;
     let body = fixture("customers__create/sample.json");
     let started = Instant::now();
     let response = app.post_webhook("customers/create", &body).await;
@@ -80,9 +107,19 @@ async fn a_confirmation_slower_than_the_timeout_answers_503_within_shopifys_budg
 
 #[tokio::test]
 async fn shutdown_drains_in_flight_webhooks_and_exits_cleanly() {
+    shutdown_drains(1).await;
+}
+
+#[tokio::test]
+async fn shutdown_drains_in_flight_webhooks_with_two_workers() {
+    shutdown_drains(2).await;
+}
+
+async fn shutdown_drains(workers: usize) {
     let proxy = ChaosProxy::start(crate::helpers::AMQP_HOST).await;
     let app = spawn_app_with(Spawn {
         amqp_addr: proxy.address(),
+        workers: Some(workers),
         ..Spawn::default()
     })
     .await;
@@ -133,4 +170,28 @@ async fn shutdown_drains_in_flight_webhooks_and_exits_cleanly() {
     assert_eq!(received.len(), 1);
     assert_eq!(received[0].message_id.as_deref(), Some("in-flight-1"));
     crate::helpers::cleanup(&prefix).await;
+}
+
+#[tokio::test]
+async fn a_connection_that_confirms_nothing_is_given_up_and_made_anew() {
+    // The connection stays open, but nothing the broker says arrives in time.
+    let (proxy, app) = slow_broker(Duration::from_millis(400), Duration::from_millis(3000)).await;
+    let body = fixture("customers__create/sample.json");
+    for _ in 0..3 {
+        assert_eq!(
+            app.post_webhook("customers/create", &body).await.status(),
+            503
+        );
+    }
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while app.broker.is_ready() {
+        assert!(
+            Instant::now() < deadline,
+            "three timeouts in a row did not make the manager give the connection up"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    proxy.set_delay(Duration::ZERO);
+    reconnects_and_accepts(&app, &body).await;
+    app.stop().await.expect("clean stop");
 }
