@@ -4,7 +4,7 @@
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use audience_core::envelope::{Envelope, SCHEMA_VERSION};
+use audience_core::envelope::Envelope;
 use audience_core::events::StoreEvent;
 use audience_segmenter::db::{self, migrate};
 use audience_segmenter::engine::apply_batch;
@@ -15,15 +15,14 @@ const SHOP: &str = "cli-shop.myshopify.com";
 
 fn envelope(topic: &str, payload: Value) -> Envelope<StoreEvent> {
     Envelope {
-        schema_version: SCHEMA_VERSION,
-        message_id: uuid::Uuid::new_v4().to_string(),
-        shop_domain: SHOP.to_owned(),
-        topic: topic.to_owned(),
-        event_id: None,
         triggered_at: Some(Utc::now()),
-        received_at: Utc::now(),
-        api_version: "2026-10".to_owned(),
-        payload: serde_json::from_value(payload).expect("a store event"),
+        ..Envelope::new(
+            uuid::Uuid::new_v4().to_string(),
+            SHOP,
+            topic,
+            "2026-10",
+            serde_json::from_value(payload).expect("a store event"),
+        )
     }
 }
 

@@ -42,6 +42,31 @@ pub struct Envelope<P> {
     pub payload: P,
 }
 
+impl<P> Envelope<P> {
+    /// An envelope of this build's [`SCHEMA_VERSION`], received now, without an event id or a
+    /// trigger time; set those (and any other field) with struct update syntax:
+    /// `Envelope { event_id, ..Envelope::new(…) }`.
+    pub fn new(
+        message_id: impl Into<String>,
+        shop_domain: impl Into<String>,
+        topic: impl Into<String>,
+        api_version: impl Into<String>,
+        payload: P,
+    ) -> Self {
+        Self {
+            schema_version: SCHEMA_VERSION,
+            message_id: message_id.into(),
+            shop_domain: shop_domain.into(),
+            topic: topic.into(),
+            event_id: None,
+            triggered_at: None,
+            received_at: Utc::now(),
+            api_version: api_version.into(),
+            payload,
+        }
+    }
+}
+
 impl<P: Serialize> Envelope<P> {
     /// The envelope as compact JSON.
     pub fn to_vec(&self) -> Result<Vec<u8>, serde_json::Error> {

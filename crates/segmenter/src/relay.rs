@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use audience_core::dispatch::{DISPATCH_CONTRACT_VERSION, routing_key_for_topic};
-use audience_core::envelope::{Envelope, SCHEMA_VERSION};
+use audience_core::envelope::Envelope;
 use audience_messaging::{Outgoing, Publisher};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use tokio::sync::Notify;
@@ -165,15 +165,8 @@ impl Relay {
                     }
                     let message_id = outbox_message_id(row.outbox_id);
                     let envelope = Envelope {
-                        schema_version: SCHEMA_VERSION,
-                        message_id: message_id.clone(),
-                        shop_domain: row.shop_domain,
-                        topic: row.topic,
-                        event_id: None,
-                        triggered_at: None,
                         received_at: row.created_at,
-                        api_version: DISPATCH_CONTRACT_VERSION.to_owned(),
-                        payload,
+                        ..Envelope::new(message_id.clone(), row.shop_domain, row.topic, DISPATCH_CONTRACT_VERSION, payload)
                     };
                     let body = envelope.to_vec().map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
                     messages.push((row.outbox_id, routing_key, message_id, body));

@@ -15,7 +15,7 @@ use std::time::Instant;
 use actix_web::http::StatusCode;
 use actix_web::http::header::HeaderMap;
 use actix_web::{HttpRequest, HttpResponse, post, web};
-use audience_core::envelope::{Envelope, SCHEMA_VERSION, shopify_message_id, validate_shop_domain};
+use audience_core::envelope::{Envelope, shopify_message_id, validate_shop_domain};
 use audience_core::events::{self, Context};
 use audience_core::shopify::Topic;
 use audience_messaging::{Outgoing, PublishError};
@@ -191,17 +191,17 @@ async fn handle(
             .inc();
     }
     let envelope = Envelope {
-        schema_version: SCHEMA_VERSION,
-        message_id: shopify_message_id(webhook_id),
-        shop_domain: shop,
-        topic: label.to_owned(),
         event_id: header(headers, EVENT_ID).map(str::to_owned),
         triggered_at: header(headers, TRIGGERED_AT)
             .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
             .map(|t| t.with_timezone(&Utc)),
-        received_at: Utc::now(),
-        api_version: api_version.to_owned(),
-        payload: event,
+        ..Envelope::new(
+            shopify_message_id(webhook_id),
+            shop,
+            label,
+            api_version,
+            event,
+        )
     };
     let bytes = match envelope.to_vec() {
         Ok(bytes) => bytes,

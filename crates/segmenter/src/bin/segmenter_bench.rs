@@ -22,7 +22,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use audience_core::envelope::{Envelope, SCHEMA_VERSION};
+use audience_core::envelope::Envelope;
 use audience_core::events::{
     CustomerEvent, OrderEvent, OrderLineItem, RefundEvent, StoreEvent, UserData,
 };
@@ -319,15 +319,14 @@ async fn publish_all(
             .map(|(customer, topic, event)| {
                 let shop = &shops[(*customer as usize) % shops.len()];
                 let envelope = Envelope {
-                    schema_version: SCHEMA_VERSION,
-                    message_id: uuid::Uuid::new_v4().to_string(),
-                    shop_domain: shop.clone(),
-                    topic: topic.as_str().to_owned(),
-                    event_id: None,
                     triggered_at: Some(Utc::now()),
-                    received_at: Utc::now(),
-                    api_version: "2026-10".to_owned(),
-                    payload: event.clone(),
+                    ..Envelope::new(
+                        uuid::Uuid::new_v4().to_string(),
+                        shop.clone(),
+                        topic.as_str(),
+                        "2026-10",
+                        event.clone(),
+                    )
                 };
                 let body = envelope.to_vec()?;
                 Ok((envelope.message_id, topic.routing_key(), body))

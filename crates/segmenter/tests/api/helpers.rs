@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use audience_core::dispatch::{AudienceAction, DispatchMessage};
-use audience_core::envelope::{Envelope, SCHEMA_VERSION};
+use audience_core::envelope::Envelope;
 use audience_core::events::{self, Context, StoreEvent};
 use audience_core::shopify::Topic;
 use audience_core::topology::{META_AUDIENCE_QUEUE, META_CAPI_QUEUE, SEGMENTER_QUEUE, Topology};
@@ -471,15 +471,15 @@ pub fn envelope_at(
     };
     let payload = events::from_webhook(topic, body, &ctx).expect("the test body fits its topic");
     Envelope {
-        schema_version: SCHEMA_VERSION,
-        message_id: uuid::Uuid::new_v4().to_string(),
-        shop_domain: shop.to_owned(),
-        topic: topic.as_str().to_owned(),
         event_id: Some(uuid::Uuid::new_v4().to_string()),
         triggered_at: Some(triggered_at),
-        received_at: Utc::now(),
-        api_version: "2026-10".to_owned(),
-        payload,
+        ..Envelope::new(
+            uuid::Uuid::new_v4().to_string(),
+            shop,
+            topic.as_str(),
+            "2026-10",
+            payload,
+        )
     }
 }
 
