@@ -15,7 +15,9 @@
 //!
 //! Flags: `--seconds N` per phase (default 10), `--connections N` for the HTTP client
 //! (default 64; fewer trade throughput for latency, see docs/benchmarks.md), `--ingest PATH`
-//! (default: `ingest` next to this binary).
+//! (default: `ingest` next to this binary), `--floor empty|work` (`ingest-floor` in ingest's
+//! place: the cost of the HTTP path alone, or with ingest's work but no publish; the "ingest"
+//! rows are then that server's).
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -40,6 +42,8 @@ struct Args {
     seconds: u64,
     connections: usize,
     ingest: PathBuf,
+    /// `--floor STAGE`: `ingest-floor` in ingest's place (its module doc).
+    floor: Option<String>,
 }
 
 fn args() -> anyhow::Result<Args> {
@@ -47,12 +51,17 @@ fn args() -> anyhow::Result<Args> {
     let mut connections = 64;
     let exe = std::env::current_exe().context("current exe")?;
     let mut ingest = exe.with_file_name("ingest");
+    let mut floor = None;
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         match arg.as_str() {
             "--seconds" => seconds = it.next().context("--seconds N")?.parse()?,
             "--connections" => connections = it.next().context("--connections N")?.parse()?,
             "--ingest" => ingest = it.next().context("--ingest PATH")?.into(),
+            "--floor" => {
+                floor = Some(it.next().context("--floor empty|work")?);
+                ingest = exe.with_file_name("ingest-floor");
+            }
             other => bail!("unknown argument {other:?}"),
         }
     }
@@ -60,6 +69,7 @@ fn args() -> anyhow::Result<Args> {
         seconds,
         connections,
         ingest,
+        floor,
     })
 }
 
@@ -94,7 +104,7 @@ fn order_body() -> anyhow::Result<Vec<u8>> {
 
 /// The size of what ingest publishes for `body`: the envelope with the hashed event.
 fn envelope_bytes(body: &[u8]) -> anyhow::Result<usize> {
-    use audience_core::envelope::{Envelope, SCHEMA_VERSION, shopify_message_id};
+    use audience_core::envelope::{Envelope, shopify_message_id};
     use audience_core::shopify::Topic;
     let topic = Topic::parse("orders/create").context("topic")?;
     let shop = "bench-shop.myshopify.com";
@@ -103,17 +113,13 @@ fn envelope_bytes(body: &[u8]) -> anyhow::Result<usize> {
         shop_country: None,
     };
     let payload = audience_core::events::from_webhook(topic, body, &ctx)?;
-    let envelope = Envelope {
-        schema_version: SCHEMA_VERSION,
-        message_id: shopify_message_id("bench-0"),
-        shop_domain: shop.to_owned(),
-        topic: topic.as_str().to_owned(),
-        event_id: None,
-        triggered_at: None,
-        received_at: chrono::Utc::now(),
-        api_version: "2026-10".to_owned(),
+    let envelope = Envelope::new(
+        shopify_message_id("bench-0"),
+        shop,
+        topic.as_str(),
+        "2026-10",
         payload,
-    };
+    );
     Ok(envelope.to_vec()?.len())
 }
 
@@ -361,12 +367,16 @@ impl Drop for Ingest {
     }
 }
 
-async fn start_ingest(path: &PathBuf, prefix: &str) -> anyhow::Result<Ingest> {
+async fn start_ingest(path: &PathBuf, prefix: &str, floor: Option<&str>) -> anyhow::Result<Ingest> {
     let port = {
         let l = std::net::TcpListener::bind("127.0.0.1:0")?;
         l.local_addr()?.port()
     };
-    let child = Command::new(path)
+    let mut command = Command::new(path);
+    if let Some(stage) = floor {
+        command.env("INGEST_FLOOR_STAGE", stage);
+    }
+    let child = command
         .env("SHOPIFY_API_SECRET", SECRET)
         .env("AMQP_URL", AMQP_URL)
         .env("AMQP_PREFIX", prefix)
@@ -614,7 +624,7 @@ async fn main() -> anyhow::Result<()> {
         raw.cpu_us_per_req =
             (raw.done > 0).then(|| self_cpu as f64 / ticks_per_second() * 1e6 / raw.done as f64);
         eprintln!("bench: raw done: {:.0}/s", raw.rate());
-        let ingest = start_ingest(&args.ingest, &prefix).await?;
+        let ingest = start_ingest(&args.ingest, &prefix, args.floor.as_deref()).await?;
         // Warm up connections and caches.
         let _ = load(&ingest, body.clone(), 2, args.connections, None, "warm-up").await?;
         let full = load(
