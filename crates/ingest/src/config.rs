@@ -28,8 +28,8 @@ pub struct IngestSettings {
     /// 3000 ms, must stay below Shopify's 5-second budget).
     pub confirm_timeout: Duration,
     /// `INGEST_WORKERS`: HTTP worker threads (default 1: one event loop for HTTP, hashing and
-    /// publishing, which keeps the hand-offs with lapin's I/O thread few; decision 0005 and
-    /// docs/benchmarks.md measure it against two).
+    /// publishing, the publishing connection's I/O included, so a publish never crosses
+    /// threads; decisions 0005 and 0006, docs/benchmarks.md measures it against two).
     pub workers: usize,
     /// `INGEST_SHUTDOWN_TIMEOUT_SECS`: how long in-flight requests may take to finish.
     pub shutdown_timeout: Duration,

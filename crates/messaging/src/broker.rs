@@ -117,6 +117,8 @@ struct Inner {
     running: AtomicBool,
     /// Publishes that timed out since the last confirmation (see [`Broker::report_timeout`]).
     timeouts_in_a_row: AtomicU32,
+    /// A publish was confirmed since the current connection was made.
+    confirmed: AtomicBool,
 }
 
 /// Held by the supervisor task: when the runtime it runs on goes away (an HTTP worker that
@@ -176,6 +178,7 @@ impl Broker {
             shutdown: CancellationToken::new(),
             running: AtomicBool::new(false),
             timeouts_in_a_row: AtomicU32::new(0),
+            confirmed: AtomicBool::new(false),
         });
         Self { inner }
     }
@@ -274,6 +277,9 @@ impl Broker {
         if self.inner.timeouts_in_a_row.load(Ordering::Relaxed) != 0 {
             self.inner.timeouts_in_a_row.store(0, Ordering::Relaxed);
         }
+        if !self.inner.confirmed.load(Ordering::Relaxed) {
+            self.inner.confirmed.store(true, Ordering::Relaxed);
+        }
     }
 
     /// Stops reconnecting and closes the connection.
@@ -361,6 +367,10 @@ async fn supervise(inner: Arc<Inner>) {
             .build()
     };
     let mut delays = backoff();
+    // Waits between reconnections after stalls (see `report_timeout`): they grow while the
+    // new connections confirm nothing either (a broker that is up but cannot store, such as
+    // under a memory or disk alarm), instead of a reconnection every few seconds.
+    let mut stall_delays = backoff();
     loop {
         if inner.shutdown.is_cancelled() {
             return;
@@ -383,6 +393,7 @@ async fn supervise(inner: Arc<Inner>) {
         };
         delays = backoff();
         inner.timeouts_in_a_row.store(0, Ordering::Relaxed);
+        inner.confirmed.store(false, Ordering::Relaxed);
         let mut events = live.connection.events_listener();
         let publishing = live.publishing.clone();
         let publishing_failed = publishing.listen_network_io_failure();
@@ -422,6 +433,24 @@ async fn supervise(inner: Arc<Inner>) {
             *slot = None;
         }
         live.give_up(320, "reconnecting").await;
-        tracing::warn!("Lost the message broker; reconnecting.");
+        let stalled = inner.timeouts_in_a_row.load(Ordering::Relaxed) >= STALLED_AFTER;
+        if !stalled {
+            tracing::warn!("Lost the message broker; reconnecting.");
+            continue;
+        }
+        if inner.confirmed.load(Ordering::Relaxed) {
+            stall_delays = backoff();
+        }
+        let delay = stall_delays
+            .next()
+            .unwrap_or(inner.settings.max_reconnect_delay);
+        tracing::warn!(
+            retry_in_ms = delay.as_millis() as u64,
+            "The message broker confirmed nothing for {STALLED_AFTER} publishes in a row; reconnecting."
+        );
+        tokio::select! {
+            () = tokio::time::sleep(delay) => {}
+            () = inner.shutdown.cancelled() => return,
+        }
     }
 }

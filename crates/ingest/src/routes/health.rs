@@ -14,6 +14,9 @@ pub async fn healthz() -> HttpResponse {
 /// Readiness: webhooks can be accepted right now.
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    // Starts the broker's manager if it is not running (a worker restarted before the old
+    // one's event loop was gone), so a service taken out of rotation does not stay out.
+    state.publisher.broker().run_here();
     let broker = state.publisher.broker().is_ready();
     let draining = state.draining.is_cancelled();
     let body = serde_json::json!({"broker": broker, "draining": draining});
