@@ -115,6 +115,19 @@ impl TestApp {
         body: &[u8],
         signature: &str,
     ) -> reqwest::Response {
+        let webhook_id = uuid::Uuid::new_v4().to_string();
+        self.post_webhook_as(topic, body, signature, &webhook_id)
+            .await
+    }
+
+    /// POSTs a webhook with the given signature and webhook id.
+    pub async fn post_webhook_as(
+        &self,
+        topic: &str,
+        body: &[u8],
+        signature: &str,
+        webhook_id: &str,
+    ) -> reqwest::Response {
         self.client
             .post(format!("{}/webhooks/shopify", self.address))
             .header("Content-Type", "application/json")
@@ -122,7 +135,7 @@ impl TestApp {
             .header("X-Shopify-Hmac-Sha256", signature)
             .header("X-Shopify-Shop-Domain", "test-shop.myshopify.com")
             .header("X-Shopify-API-Version", "2026-10")
-            .header("X-Shopify-Webhook-Id", uuid::Uuid::new_v4().to_string())
+            .header("X-Shopify-Webhook-Id", webhook_id)
             .header("X-Shopify-Event-Id", uuid::Uuid::new_v4().to_string())
             .header("X-Shopify-Triggered-At", "2026-12-04T10:00:00.123456789Z")
             .body(body.to_vec())
