@@ -78,11 +78,16 @@ struct Live {
 }
 
 impl Live {
-    /// Fails every publish still waiting for a confirmation and closes both connections.
-    async fn give_up(&self, code: u16, reason: &str) {
+    /// Fails every publish still waiting for a confirmation and refuses new ones.
+    fn fail_waiters(&self) {
         for channel in &self.channels {
             channel.give_up();
         }
+    }
+
+    /// Fails the waiting publishes and closes both connections.
+    async fn give_up(&self, code: u16, reason: &str) {
+        self.fail_waiters();
         // A close handshake on a dead connection would wait for an answer that never comes.
         let _ = tokio::time::timeout(CLOSE_TIMEOUT, self.publishing.clone().close()).await;
         let _ =
@@ -127,15 +132,19 @@ struct Running(Arc<Inner>);
 
 impl Drop for Running {
     fn drop(&mut self) {
-        self.0.ready.store(false, Ordering::Release);
-        let live = self.0.live.write().ok().and_then(|mut slot| slot.take());
-        if let Some(live) = live {
+        if let Some(live) = self.0.take_live() {
             // The connections' tasks went with the runtime: nothing will confirm these.
-            for channel in &live.channels {
-                channel.give_up();
-            }
+            live.fail_waiters();
         }
         self.0.running.store(false, Ordering::Release);
+    }
+}
+
+impl Inner {
+    /// Marks the broker not ready and takes the live connections out of callers' reach.
+    fn take_live(&self) -> Option<Arc<Live>> {
+        self.ready.store(false, Ordering::Release);
+        self.live.write().ok().and_then(|mut slot| slot.take())
     }
 }
 
@@ -285,9 +294,7 @@ impl Broker {
     /// Stops reconnecting and closes the connection.
     pub async fn close(&self) {
         self.inner.shutdown.cancel();
-        self.inner.ready.store(false, Ordering::Release);
-        let live = self.inner.live.write().ok().and_then(|mut l| l.take());
-        if let Some(live) = live {
+        if let Some(live) = self.inner.take_live() {
             live.give_up(200, "shutdown").await;
         }
     }
@@ -333,15 +340,10 @@ async fn connect(inner: &Inner) -> Result<Live, ConnectError> {
     let args = publishing_arguments(&inner.settings.url, &inner.settings.connection_name)?;
     let publishing = amqprs::connection::Connection::open(&args).await?;
     let mut channels = Vec::with_capacity(inner.settings.channels);
+    // On an error here both connections are dropped, and both clients close a dropped
+    // connection, as on every other early return of this function.
     for _ in 0..inner.settings.channels.max(1) {
-        match ConfirmChannel::open(&publishing).await {
-            Ok(channel) => channels.push(channel),
-            Err(error) => {
-                let _ = publishing.close().await;
-                let _ = connection.close(320, "setup failed".into()).await;
-                return Err(error.into());
-            }
-        }
+        channels.push(ConfirmChannel::open(&publishing).await?);
     }
     Ok(Live {
         connection,
@@ -428,10 +430,7 @@ async fn supervise(inner: Arc<Inner>) {
                 break;
             }
         }
-        inner.ready.store(false, Ordering::Release);
-        if let Ok(mut slot) = inner.live.write() {
-            *slot = None;
-        }
+        inner.take_live();
         live.give_up(320, "reconnecting").await;
         let stalled = inner.timeouts_in_a_row.load(Ordering::Relaxed) >= STALLED_AFTER;
         if !stalled {
