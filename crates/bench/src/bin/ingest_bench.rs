@@ -11,7 +11,10 @@
 //! A consumer (its own process, `ingest-bench --drain QUEUE`) drains the queue during every
 //! phase, as the segmenter would. For each phase it
 //! prints throughput, p50/p99 latency and, for ingest, its own CPU time per request (utime +
-//! stime of the ingest process from /proc, divided by the requests it answered).
+//! stime of the ingest process from /proc, divided by the requests it answered). For the raw
+//! phase and the full-speed phase it also prints where the machine's cores went: this process,
+//! the drain consumer, ingest, RabbitMQ (`beam.smp`) and the rest, from /proc — the budget
+//! that decides how close ingest can come to the raw rate (docs/benchmarks.md).
 //!
 //! Flags: `--seconds N` per phase (default 10), `--connections N` for the HTTP client
 //! (default 64; fewer trade throughput for latency, see docs/benchmarks.md), `--ingest PATH`
@@ -135,6 +138,75 @@ fn cpu_ticks(pid: u32) -> anyhow::Result<u64> {
     let utime: u64 = fields.get(11).context("utime")?.parse()?;
     let stime: u64 = fields.get(12).context("stime")?.parse()?;
     Ok(utime + stime)
+}
+
+/// CPU time (clock ticks) of the processes that share the machine during a phase, and the
+/// machine's busy time, so the run can say where the cores went.
+#[derive(Debug, Clone, Copy)]
+struct Budget {
+    at: Instant,
+    this: u64,
+    drain: u64,
+    ingest: u64,
+    broker: u64,
+    machine_busy: u64,
+}
+
+impl Budget {
+    /// Reads the counters now; `ingest` is `None` before ingest runs.
+    fn take(drain: u32, ingest: Option<u32>) -> anyhow::Result<Self> {
+        Ok(Self {
+            at: Instant::now(),
+            this: cpu_ticks(std::process::id())?,
+            drain: cpu_ticks(drain)?,
+            ingest: ingest.map(cpu_ticks).transpose()?.unwrap_or(0),
+            broker: broker_ticks(),
+            machine_busy: machine_busy_ticks()?,
+        })
+    }
+
+    /// Cores busy, on average, from `self` to `later`: this process, the drain consumer,
+    /// ingest, RabbitMQ, everything else, the whole machine.
+    fn cores_until(&self, later: &Self) -> [f64; 6] {
+        let seconds = later.at.duration_since(self.at).as_secs_f64() * ticks_per_second();
+        let cores = |a: u64, b: u64| b.saturating_sub(a) as f64 / seconds;
+        let this = cores(self.this, later.this);
+        let drain = cores(self.drain, later.drain);
+        let ingest = cores(self.ingest, later.ingest);
+        let broker = cores(self.broker, later.broker);
+        let machine = cores(self.machine_busy, later.machine_busy);
+        let rest = (machine - this - drain - ingest - broker).max(0.0);
+        [this, drain, ingest, broker, rest, machine]
+    }
+}
+
+/// CPU ticks of every `beam.smp` process (the Erlang VM RabbitMQ runs in); 0 if unreadable.
+fn broker_ticks() -> u64 {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    dir.filter_map(Result::ok)
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                .is_ok_and(|comm| comm.trim() == "beam.smp")
+        })
+        .filter_map(|pid| cpu_ticks(pid).ok())
+        .sum()
+}
+
+/// Busy clock ticks of the whole machine (all CPUs, everything but idle and I/O wait).
+fn machine_busy_ticks() -> anyhow::Result<u64> {
+    let stat = std::fs::read_to_string("/proc/stat")?;
+    let cpu = stat.lines().next().context("/proc/stat")?;
+    let ticks: Vec<u64> = cpu
+        .split_whitespace()
+        .skip(1)
+        .take(8)
+        .map(str::parse)
+        .collect::<Result<_, _>>()?;
+    let idle = ticks.get(3).copied().unwrap_or(0) + ticks.get(4).copied().unwrap_or(0);
+    Ok(ticks.iter().sum::<u64>() - idle)
 }
 
 fn ticks_per_second() -> f64 {
@@ -616,8 +688,11 @@ async fn main() -> anyhow::Result<()> {
         );
         let mut drainer = start_drain(&queue)?;
 
+        let drain_pid = drainer.id();
+        let raw_start = Budget::take(drain_pid, None)?;
         let self_cpu0 = cpu_ticks(std::process::id())?;
         let mut raw = raw_publish(&topology, &body, args.seconds)?;
+        let raw_cores = raw_start.cores_until(&Budget::take(drain_pid, None)?);
         // This process during the raw phase is the amqprs publisher alone (the drain consumer is
         // its own process): what the AMQP client costs per confirmed message, a floor for ingest.
         let self_cpu = cpu_ticks(std::process::id())? - self_cpu0;
@@ -627,6 +702,8 @@ async fn main() -> anyhow::Result<()> {
         let ingest = start_ingest(&args.ingest, &prefix, args.floor.as_deref()).await?;
         // Warm up connections and caches.
         let _ = load(&ingest, body.clone(), 2, args.connections, None, "warm-up").await?;
+        let ingest_pid = Some(ingest.child.id());
+        let full_start = Budget::take(drain_pid, ingest_pid)?;
         let full = load(
             &ingest,
             body.clone(),
@@ -636,6 +713,7 @@ async fn main() -> anyhow::Result<()> {
             "ingest, full speed",
         )
         .await?;
+        let full_cores = full_start.cores_until(&Budget::take(drain_pid, ingest_pid)?);
         eprintln!("bench: full done: {:.0}/s", full.rate());
         let half_rate = full.rate() / 2.0;
         let half = load(
@@ -650,12 +728,12 @@ async fn main() -> anyhow::Result<()> {
         drop(ingest);
         drop(drainer.stdin.take());
         let _ = drainer.wait();
-        anyhow::Ok((raw, full, half))
+        anyhow::Ok((raw, full, half, raw_cores, full_cores))
     };
     let outcome = run.await;
     let _ = audience_messaging::topology::delete(&channel, &topology).await;
     let _ = setup.close(200, "done".into()).await;
-    let (raw, full, half) = outcome?;
+    let (raw, full, half, raw_cores, full_cores) = outcome?;
 
     println!(
         "body: {} bytes (signed orders/create), {} s per phase, {} client connections",
@@ -690,6 +768,24 @@ async fn main() -> anyhow::Result<()> {
     println!();
     println!("CPU per request: the ingest process's own for the ingest rows; for the raw row, the");
     println!("minimal amqprs publisher's own (the drain consumer runs as a separate process).");
+    println!();
+    let cpus = std::thread::available_parallelism().map_or(0, usize::from);
+    println!("where the machine's {cpus} cores went (cores busy, averaged over the phase):");
+    println!();
+    println!("| process | raw phase | ingest, full speed |");
+    println!("|---|---|---|");
+    let rows = [
+        "this process (raw publisher / HTTP load generator)",
+        "drain consumer",
+        "ingest",
+        "RabbitMQ (beam.smp)",
+        "everything else",
+        "machine, all processes",
+    ];
+    for (i, row) in rows.iter().enumerate() {
+        println!("| {row} | {:.2} | {:.2} |", raw_cores[i], full_cores[i]);
+    }
+    println!();
     match &args.floor {
         // The floor server publishes nothing: its rate is not comparable with the broker's.
         Some(stage) => {
