@@ -127,6 +127,12 @@ fn envelope_bytes(body: &[u8]) -> anyhow::Result<usize> {
 }
 
 fn cpu_ticks(pid: u32) -> anyhow::Result<u64> {
+    let (user, system) = cpu_ticks_split(pid)?;
+    Ok(user + system)
+}
+
+/// User and system clock ticks of `pid` so far.
+fn cpu_ticks_split(pid: u32) -> anyhow::Result<(u64, u64)> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
     // Fields after the command name (which is in parentheses and may contain spaces).
     let after = stat
@@ -137,7 +143,7 @@ fn cpu_ticks(pid: u32) -> anyhow::Result<u64> {
     // utime and stime are fields 14 and 15 of the whole line: indices 11 and 12 here.
     let utime: u64 = fields.get(11).context("utime")?.parse()?;
     let stime: u64 = fields.get(12).context("stime")?.parse()?;
-    Ok(utime + stime)
+    Ok((utime, stime))
 }
 
 /// CPU time (clock ticks) of the processes that share the machine during a phase, and the
@@ -223,6 +229,8 @@ struct Phase {
     p50_ms: f64,
     p99_ms: f64,
     cpu_us_per_req: Option<f64>,
+    /// The kernel's part of `cpu_us_per_req` (system time), where it is measured.
+    kernel_us_per_req: Option<f64>,
 }
 
 impl Phase {
@@ -420,6 +428,7 @@ async fn raw_publish_on_this_thread(
         p50_ms: h.value_at_quantile(0.5) as f64 / 1000.0,
         p99_ms: h.value_at_quantile(0.99) as f64 / 1000.0,
         cpu_us_per_req: None,
+        kernel_us_per_req: None,
     })
 }
 
@@ -567,7 +576,7 @@ async fn load(
     for _ in 0..connections {
         conns.push(HttpConnection::open(&addr).await?);
     }
-    let cpu0 = cpu_ticks(pid)?;
+    let (user0, system0) = cpu_ticks_split(pid)?;
     let started = Instant::now();
     let deadline = started + Duration::from_secs(seconds);
     let mut workers = Vec::new();
@@ -622,8 +631,11 @@ async fn load(
         let _ = w.await;
     }
     let elapsed = started.elapsed().as_secs_f64();
-    let cpu = cpu_ticks(pid)? - cpu0;
+    let (user1, system1) = cpu_ticks_split(pid)?;
+    let system = system1 - system0;
+    let cpu = user1 - user0 + system;
     let done = done.load(Ordering::Relaxed);
+    let per_req = |ticks: u64| ticks as f64 / ticks_per_second() * 1e6 / done as f64;
     let h = hist.lock().map_err(|_| anyhow::anyhow!("poisoned"))?;
     Ok(Phase {
         name,
@@ -632,7 +644,8 @@ async fn load(
         seconds: elapsed,
         p50_ms: h.value_at_quantile(0.5) as f64 / 1000.0,
         p99_ms: h.value_at_quantile(0.99) as f64 / 1000.0,
-        cpu_us_per_req: (done > 0).then(|| cpu as f64 / ticks_per_second() * 1e6 / done as f64),
+        cpu_us_per_req: (done > 0).then(|| per_req(cpu)),
+        kernel_us_per_req: (done > 0).then(|| per_req(system)),
     })
 }
 
@@ -690,14 +703,17 @@ async fn main() -> anyhow::Result<()> {
 
         let drain_pid = drainer.id();
         let raw_start = Budget::take(drain_pid, None)?;
-        let self_cpu0 = cpu_ticks(std::process::id())?;
+        let (user0, system0) = cpu_ticks_split(std::process::id())?;
         let mut raw = raw_publish(&topology, &body, args.seconds)?;
         let raw_cores = raw_start.cores_until(&Budget::take(drain_pid, None)?);
         // This process during the raw phase is the amqprs publisher alone (the drain consumer is
         // its own process): what the AMQP client costs per confirmed message, a floor for ingest.
-        let self_cpu = cpu_ticks(std::process::id())? - self_cpu0;
-        raw.cpu_us_per_req =
-            (raw.done > 0).then(|| self_cpu as f64 / ticks_per_second() * 1e6 / raw.done as f64);
+        let (user1, system1) = cpu_ticks_split(std::process::id())?;
+        let per_message = |ticks: u64| ticks as f64 / ticks_per_second() * 1e6 / raw.done as f64;
+        if raw.done > 0 {
+            raw.cpu_us_per_req = Some(per_message(user1 - user0 + system1 - system0));
+            raw.kernel_us_per_req = Some(per_message(system1 - system0));
+        }
         eprintln!("bench: raw done: {:.0}/s", raw.rate());
         let ingest = start_ingest(&args.ingest, &prefix, args.floor.as_deref()).await?;
         // Warm up connections and caches.
@@ -747,27 +763,28 @@ async fn main() -> anyhow::Result<()> {
     );
     println!();
     println!(
-        "| phase | requests ok | failed | rate (/s) | p50 (ms) | p99 (ms) | CPU per request (µs) |"
+        "| phase | requests ok | failed | rate (/s) | p50 (ms) | p99 (ms) | CPU per request (µs) | of which kernel (µs) |"
     );
-    println!("|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|");
+    let micros = |v: Option<f64>| v.map_or("—".to_owned(), |c| format!("{c:.1}"));
     for p in [&raw, &full, &half] {
-        let cpu = p
-            .cpu_us_per_req
-            .map_or("—".to_owned(), |c| format!("{c:.1}"));
         println!(
-            "| {} | {} | {} | {:.0} | {:.2} | {:.2} | {} |",
+            "| {} | {} | {} | {:.0} | {:.2} | {:.2} | {} | {} |",
             p.name,
             p.done,
             p.failed,
             p.rate(),
             p.p50_ms,
             p.p99_ms,
-            cpu
+            micros(p.cpu_us_per_req),
+            micros(p.kernel_us_per_req),
         );
     }
     println!();
     println!("CPU per request: the ingest process's own for the ingest rows; for the raw row, the");
     println!("minimal amqprs publisher's own (the drain consumer runs as a separate process).");
+    println!("The kernel's part (system time) includes the loopback TCP work of each send, which");
+    println!("runs the receiving side's TCP and wakes the receiver in the sender's time.");
     println!();
     let cpus = std::thread::available_parallelism().map_or(0, usize::from);
     println!("where the machine's {cpus} cores went (cores busy, averaged over the phase):");
