@@ -24,8 +24,15 @@ struct Fixture {
 
 impl Fixture {
     async fn start() -> Self {
+        Self::start_with_channels(BrokerSettings::new(URL, "", "").channels).await
+    }
+
+    /// With `channels` publishing channels in the pool.
+    async fn start_with_channels(channels: usize) -> Self {
         let prefix = format!("t-{}.", uuid::Uuid::new_v4().simple());
-        let broker = Broker::start(BrokerSettings::new(URL, &prefix, "publisher-test"));
+        let mut settings = BrokerSettings::new(URL, &prefix, "publisher-test");
+        settings.channels = channels;
+        let broker = Broker::start(settings);
         assert!(broker.wait_ready(Duration::from_secs(20)).await, "ready");
         let publisher = Publisher::new(broker.clone(), Duration::from_secs(5));
         let conn = Connection::connect(URL, ConnectionProperties::default())
@@ -139,6 +146,47 @@ async fn an_unroutable_publish_fails_and_only_that_one_among_routable_ones_in_fl
         .map(|(id, _)| id.clone())
         .collect();
     assert_eq!(f.stored_ids().await, stored);
+    f.stop().await;
+}
+
+#[tokio::test]
+async fn a_return_fails_the_unroutable_publish_not_its_twin_with_the_same_id() {
+    // Redeliveries and replays can put two publishes with one message id in flight at once.
+    // Each id below goes out twice on the default exchange, once to this test's queue and once
+    // to a queue that does not exist, so the broker returns one twin and stores the other: the
+    // return must reach the unroutable twin (matched on exchange, routing key and id), or the
+    // stored one would fail and the lost one would be reported confirmed. One publishing
+    // channel, so that both twins wait on the same channel's confirmations.
+    let f = Fixture::start_with_channels(1).await;
+    let queue = Topology::new(&f.prefix).work_queue(SEGMENTER_QUEUE).name;
+    let missing = format!("{}no-such-queue", f.prefix);
+    let ids: Vec<String> = (0..150).map(|i| format!("twin-{i}")).collect();
+    let plan: Vec<(&str, &str)> = ids
+        .iter()
+        .flat_map(|id| {
+            // Both orders: the return comes before the stored twin's confirmation, whichever
+            // was published first.
+            let (first, second) = if id.ends_with(['0', '2', '4', '6', '8']) {
+                (missing.as_str(), queue.as_str())
+            } else {
+                (queue.as_str(), missing.as_str())
+            };
+            [(id.as_str(), first), (id.as_str(), second)]
+        })
+        .collect();
+    let results = join_all(plan.iter().map(|(id, key)| f.publish("", key, id))).await;
+    for ((id, key), result) in plan.iter().zip(&results) {
+        if *key == missing {
+            assert!(
+                matches!(result, Err(PublishError::Unroutable { exchange, routing_key })
+                    if exchange.is_empty() && routing_key == &missing),
+                "{id} to {key}: {result:?}"
+            );
+        } else {
+            assert!(result.is_ok(), "{id} to {key}: {result:?}");
+        }
+    }
+    assert_eq!(f.stored_ids().await, ids.iter().cloned().collect());
     f.stop().await;
 }
 
