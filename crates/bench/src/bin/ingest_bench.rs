@@ -21,6 +21,11 @@
 //! (default: `ingest` next to this binary), `--floor empty|work` (`ingest-floor` in ingest's
 //! place: the cost of the HTTP path alone, or with ingest's work but no publish; the "ingest"
 //! rows are then that server's).
+//!
+//! `--work-loop N` runs none of that: it does ingest's own work on the same body N times in a
+//! loop on this thread (signature check, parse for the topic, normalize and hash, envelope),
+//! and prints the time per webhook of each step, and of the request's span and metrics: what
+//! the work costs on a quiet core, with warm caches and no HTTP, kernel or broker around it.
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -124,6 +129,101 @@ fn envelope_bytes(body: &[u8]) -> anyhow::Result<usize> {
         payload,
     );
     Ok(envelope.to_vec()?.len())
+}
+
+fn raw_args_has(flag: &str) -> bool {
+    std::env::args().skip(1).any(|arg| arg == flag)
+}
+
+/// `--work-loop N`: ingest's work on the benchmark's body, N times per step, on this thread.
+fn work_loop() -> anyhow::Result<()> {
+    let mut it = std::env::args()
+        .skip_while(|arg| arg != "--work-loop")
+        .skip(1);
+    let n: u32 = match it.next() {
+        Some(n) => n.parse().context("--work-loop N")?,
+        None => 100_000,
+    };
+    let body = order_body()?;
+    let secrets = audience_ingest::signature::Secrets::parse(SECRET).context("secret")?;
+    let signature = audience_ingest::signature::sign(SECRET.as_bytes(), &body);
+    let topic = audience_core::shopify::Topic::parse("orders/create").context("topic")?;
+    // As ingest does before its first webhook: phone metadata decoded, regex caches warm.
+    envelope_bytes(&body)?;
+    let time = |step: &dyn Fn() -> anyhow::Result<()>| -> anyhow::Result<f64> {
+        let started = Instant::now();
+        for _ in 0..n {
+            step()?;
+        }
+        Ok(started.elapsed().as_secs_f64() * 1e6 / f64::from(n))
+    };
+    let verify = || {
+        anyhow::ensure!(secrets.verify(&signature, &body), "signature");
+        Ok(())
+    };
+    let parse = || {
+        audience_core::shopify::parse(topic, &body)?;
+        Ok(())
+    };
+    let all = || {
+        verify()?;
+        envelope_bytes(&body).map(drop)
+    };
+    // The request's span as ingest opens, records and polls it, under ingest's subscriber
+    // (JSON log layer at `info`, OpenTelemetry layer; nothing is logged or exported here).
+    let _telemetry = audience_runtime::telemetry::init("ingest-bench");
+    let span = || {
+        let span = tracing::info_span!(
+            "shopify_webhook",
+            topic = tracing::field::Empty,
+            shop = tracing::field::Empty
+        );
+        span.record("topic", "orders/create");
+        span.record("shop", "bench-shop.myshopify.com");
+        for _ in 0..3 {
+            drop(span.enter());
+        }
+        Ok(())
+    };
+    let metrics = audience_ingest::metrics::Metrics::new()?;
+    let count = || {
+        let labels = ["orders/create", "accepted"];
+        metrics.webhooks.with_label_values(&labels).inc();
+        metrics
+            .latency
+            .with_label_values(&["accepted"])
+            .observe(0.005);
+        metrics.confirm.with_label_values(&["ack"]).observe(0.004);
+        Ok(())
+    };
+    println!(
+        "ingest's work on one {} byte orders/create body, {n} times per step, one thread:",
+        body.len()
+    );
+    println!();
+    println!("| step | µs per webhook |");
+    println!("|---|---|");
+    println!(
+        "| signature (HMAC-SHA256 of the body, base64, constant-time compare) | {:.2} |",
+        time(&verify)?
+    );
+    println!(
+        "| parse for the topic (typed, borrowed) | {:.2} |",
+        time(&parse)?
+    );
+    println!(
+        "| all: signature, parse, normalize and hash, envelope serialized | {:.2} |",
+        time(&all)?
+    );
+    println!(
+        "| the request's span: opened, two fields recorded, entered 3 times, closed | {:.2} |",
+        time(&span)?
+    );
+    println!(
+        "| metrics: the request counter and two histograms | {:.2} |",
+        time(&count)?
+    );
+    Ok(())
 }
 
 fn cpu_ticks(pid: u32) -> anyhow::Result<u64> {
@@ -680,6 +780,9 @@ async fn main() -> anyhow::Result<()> {
     let mut raw_args = std::env::args().skip(1);
     if raw_args.next().as_deref() == Some("--drain") {
         return drain_process(raw_args.next().context("--drain QUEUE")?).await;
+    }
+    if raw_args_has("--work-loop") {
+        return work_loop();
     }
     let args = args()?;
     let body = Arc::new(order_body()?);
