@@ -22,7 +22,7 @@
 //! place: the cost of the HTTP path alone, or with ingest's work but no publish; the "ingest"
 //! rows are then that server's).
 //!
-//! `--work-loop N` runs none of that: it does ingest's own work on the same body N times in a
+//! `--work-loop [N]` (default 100 000, no other flags) runs none of that: it does ingest's own work on the same body N times in a
 //! loop on this thread (signature check, parse for the topic, normalize and hash, envelope),
 //! and prints the time per webhook of each step, and of the request's span and metrics: what
 //! the work costs on a quiet core, with warm caches and no HTTP, kernel or broker around it.
@@ -131,19 +131,16 @@ fn envelope_bytes(body: &[u8]) -> anyhow::Result<usize> {
     Ok(envelope.to_vec()?.len())
 }
 
-fn raw_args_has(flag: &str) -> bool {
-    std::env::args().skip(1).any(|arg| arg == flag)
-}
-
 /// `--work-loop N`: ingest's work on the benchmark's body, N times per step, on this thread.
 fn work_loop() -> anyhow::Result<()> {
-    let mut it = std::env::args()
-        .skip_while(|arg| arg != "--work-loop")
-        .skip(1);
-    let n: u32 = match it.next() {
-        Some(n) => n.parse().context("--work-loop N")?,
-        None => 100_000,
+    // `--work-loop [N]` and nothing else: the other flags are about the load run.
+    let rest: Vec<String> = std::env::args().skip(2).collect();
+    let n: u32 = match rest.as_slice() {
+        [] => 100_000,
+        [n] => n.parse().context("--work-loop N: N a whole number")?,
+        _ => bail!("--work-loop takes only N (default 100000), no other flags"),
     };
+    anyhow::ensure!(n > 0, "--work-loop N: N must be at least 1");
     let body = order_body()?;
     let secrets = audience_ingest::signature::Secrets::parse(SECRET).context("secret")?;
     let signature = audience_ingest::signature::sign(SECRET.as_bytes(), &body);
@@ -169,8 +166,10 @@ fn work_loop() -> anyhow::Result<()> {
         verify()?;
         envelope_bytes(&body).map(drop)
     };
-    // The request's span as ingest opens, records and polls it, under ingest's subscriber
-    // (JSON log layer at `info`, OpenTelemetry layer; nothing is logged or exported here).
+    // The request's span as ingest opens, records and polls it, under ingest's subscriber: the
+    // JSON log layer at `RUST_LOG` (`info` unless set; the load run starts ingest with `warn`,
+    // where that layer ignores the span) and the OpenTelemetry layer (exporting only when
+    // `OTEL_EXPORTER_OTLP_ENDPOINT` is set). Nothing is logged here.
     let _telemetry = audience_runtime::telemetry::init("ingest-bench");
     let span = || {
         let span = tracing::info_span!(
@@ -216,7 +215,8 @@ fn work_loop() -> anyhow::Result<()> {
         time(&all)?
     );
     println!(
-        "| the request's span: opened, two fields recorded, entered 3 times, closed | {:.2} |",
+        "| the request's span: opened, two fields recorded, entered 3 times, closed (RUST_LOG={}) | {:.2} |",
+        std::env::var("RUST_LOG").unwrap_or_else(|_| "info".to_owned()),
         time(&span)?
     );
     println!(
@@ -301,7 +301,8 @@ fn broker_ticks() -> u64 {
         .sum()
 }
 
-/// Busy clock ticks of the whole machine (all CPUs, everything but idle and I/O wait).
+/// Busy clock ticks of the whole machine: all CPUs' user, nice, system, irq and softirq time
+/// (not idle, I/O wait, or steal, which is the hypervisor's and no process's here).
 fn machine_busy_ticks() -> anyhow::Result<u64> {
     let stat = std::fs::read_to_string("/proc/stat")?;
     let cpu = stat.lines().next().context("/proc/stat")?;
@@ -311,8 +312,8 @@ fn machine_busy_ticks() -> anyhow::Result<u64> {
         .take(8)
         .map(str::parse)
         .collect::<Result<_, _>>()?;
-    let idle = ticks.get(3).copied().unwrap_or(0) + ticks.get(4).copied().unwrap_or(0);
-    Ok(ticks.iter().sum::<u64>() - idle)
+    let not_busy = [3, 4, 7].iter().filter_map(|&i| ticks.get(i)).sum::<u64>();
+    Ok(ticks.iter().sum::<u64>() - not_busy)
 }
 
 fn ticks_per_second() -> f64 {
@@ -781,7 +782,7 @@ async fn main() -> anyhow::Result<()> {
     if raw_args.next().as_deref() == Some("--drain") {
         return drain_process(raw_args.next().context("--drain QUEUE")?).await;
     }
-    if raw_args_has("--work-loop") {
+    if std::env::args().nth(1).as_deref() == Some("--work-loop") {
         return work_loop();
     }
     let args = args()?;
