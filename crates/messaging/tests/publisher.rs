@@ -164,8 +164,9 @@ async fn a_return_fails_the_unroutable_publish_not_its_twin_with_the_same_id() {
     let plan: Vec<(&str, &str)> = ids
         .iter()
         .flat_map(|id| {
-            // Both orders: the return comes before the stored twin's confirmation, whichever
-            // was published first.
+            // Odd ids publish the stored twin first: its confirmation waits for the quorum
+            // queue while the other twin's return arrives, the case an id-only match gets
+            // wrong. Even ids go the other way round.
             let (first, second) = if id.ends_with(['0', '2', '4', '6', '8']) {
                 (missing.as_str(), queue.as_str())
             } else {

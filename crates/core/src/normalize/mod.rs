@@ -171,6 +171,7 @@ impl Hashed {
         // faster, and a webhook hashes about ten values (docs/benchmarks.md).
         let written = hex::encode_to_slice(Sha256::digest(normalized.as_bytes()), &mut hex);
         debug_assert!(written.is_ok(), "32 bytes always fit 64 hex digits");
+        // Hex digits are ASCII: this never takes the default.
         Hashed(std::str::from_utf8(&hex).unwrap_or_default().to_owned())
     }
 
