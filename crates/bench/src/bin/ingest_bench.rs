@@ -167,8 +167,8 @@ fn work_loop() -> anyhow::Result<()> {
         envelope_bytes(&body).map(drop)
     };
     // The request's span as ingest opens, records and polls it, under ingest's subscriber: the
-    // JSON log layer at `RUST_LOG` (`info` unless set; the load run starts ingest with `warn`,
-    // where that layer ignores the span) and the OpenTelemetry layer (exporting only when
+    // JSON log layer at `RUST_LOG` (`info` unless set, as for ingest in the load run; at
+    // `warn` that layer ignores the span) and the OpenTelemetry layer (exporting only when
     // `OTEL_EXPORTER_OTLP_ENDPOINT` is set). Nothing is logged here.
     let _telemetry = audience_runtime::telemetry::init("ingest-bench");
     let span = || {
@@ -563,7 +563,8 @@ async fn start_ingest(path: &PathBuf, prefix: &str, floor: Option<&str>) -> anyh
         .env("AMQP_URL", AMQP_URL)
         .env("AMQP_PREFIX", prefix)
         .env("INGEST_BIND", format!("127.0.0.1:{port}"))
-        .env("RUST_LOG", "warn")
+        // Ingest's log level as it ships (`info` unless the caller sets `RUST_LOG`): at `info`
+        // its JSON log layer also records each request's span. Its log lines go nowhere.
         .stdout(Stdio::null())
         .spawn()
         .with_context(|| {
