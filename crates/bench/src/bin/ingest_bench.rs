@@ -246,7 +246,8 @@ fn cpu_ticks_split(pid: u32) -> anyhow::Result<(u64, u64)> {
 #[derive(Debug, Clone, Copy)]
 struct Budget {
     at: Instant,
-    this: u64,
+    /// This process's user and system ticks.
+    this: (u64, u64),
     drain: u64,
     ingest: u64,
     broker: u64,
@@ -258,7 +259,7 @@ impl Budget {
     fn take(drain: u32, ingest: Option<u32>) -> anyhow::Result<Self> {
         Ok(Self {
             at: Instant::now(),
-            this: cpu_ticks(std::process::id())?,
+            this: cpu_ticks_split(std::process::id())?,
             drain: cpu_ticks(drain)?,
             ingest: ingest.map(cpu_ticks).transpose()?.unwrap_or(0),
             broker: broker_ticks(),
@@ -271,13 +272,19 @@ impl Budget {
     fn cores_until(&self, later: &Self) -> [f64; 6] {
         let seconds = later.at.duration_since(self.at).as_secs_f64() * ticks_per_second();
         let cores = |a: u64, b: u64| b.saturating_sub(a) as f64 / seconds;
-        let this = cores(self.this, later.this);
+        let this = cores(self.this.0 + self.this.1, later.this.0 + later.this.1);
         let drain = cores(self.drain, later.drain);
         let ingest = cores(self.ingest, later.ingest);
         let broker = cores(self.broker, later.broker);
         let machine = cores(self.machine_busy, later.machine_busy);
         let rest = (machine - this - drain - ingest - broker).max(0.0);
         [this, drain, ingest, broker, rest, machine]
+    }
+
+    /// This process's CPU ticks from `self` to `later`: (user + system, system).
+    fn this_until(&self, later: &Self) -> (u64, u64) {
+        let system = later.this.1.saturating_sub(self.this.1);
+        (later.this.0.saturating_sub(self.this.0) + system, system)
     }
 }
 
@@ -803,16 +810,16 @@ async fn main() -> anyhow::Result<()> {
 
         let drain_pid = drainer.id();
         let raw_start = Budget::take(drain_pid, None)?;
-        let (user0, system0) = cpu_ticks_split(std::process::id())?;
         let mut raw = raw_publish(&topology, &body, args.seconds)?;
-        let raw_cores = raw_start.cores_until(&Budget::take(drain_pid, None)?);
+        let raw_end = Budget::take(drain_pid, None)?;
+        let raw_cores = raw_start.cores_until(&raw_end);
         // This process during the raw phase is the amqprs publisher alone (the drain consumer is
         // its own process): what the AMQP client costs per confirmed message, a floor for ingest.
-        let (user1, system1) = cpu_ticks_split(std::process::id())?;
+        let (cpu, system) = raw_start.this_until(&raw_end);
         let per_message = |ticks: u64| ticks as f64 / ticks_per_second() * 1e6 / raw.done as f64;
         if raw.done > 0 {
-            raw.cpu_us_per_req = Some(per_message(user1 - user0 + system1 - system0));
-            raw.kernel_us_per_req = Some(per_message(system1 - system0));
+            raw.cpu_us_per_req = Some(per_message(cpu));
+            raw.kernel_us_per_req = Some(per_message(system));
         }
         eprintln!("bench: raw done: {:.0}/s", raw.rate());
         let ingest = start_ingest(&args.ingest, &prefix, args.floor.as_deref()).await?;
